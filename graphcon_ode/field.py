@@ -1,0 +1,161 @@
+"""The GraphCON vector field, eq. (3) of Rusch et al. (2022):
+
+    X' = Y,    Y' = σ(F_θ(X, t)) − γ X − α Y,
+
+the first-order form of the damped, driven oscillator network X'' = σ(F_θ(X, t)) − γX − αX' (eq. (1)).
+
+A :class:`GraphCONField` holds the parameters (coupling θ, α, γ, σ) and knows no graph; ``field.bind(edge_index)``
+returns a :class:`BoundGraphCONField`, the ``f(t, (X, Y))`` that ``odeint`` solves on that graph. One field can be
+bound to many graphs (subgraphs, mini-batches of molecules) and shares its parameters between the bindings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn.conv import MessagePassing
+
+from .couplings import Coupling, from_pyg
+
+Activation = Callable[[Tensor], Tensor]
+
+
+def check_edge_index(edge_index: object, num_nodes: int | None = None) -> None:
+    """Raise ``TypeError``/``ValueError`` naming ``edge_index`` unless it is a 2×E integer tensor within range."""
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"edge_index: expected a torch.Tensor of shape [2, E], got {type(edge_index).__name__}")
+    if edge_index.dtype.is_floating_point or edge_index.dtype.is_complex or edge_index.dtype == torch.bool:
+        raise TypeError(f"edge_index: expected an integer tensor (torch.long), got dtype {edge_index.dtype}")
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise ValueError(f"edge_index: expected shape [2, E], got {list(edge_index.shape)}")
+    if edge_index.numel() == 0:
+        return
+    low, high = int(edge_index.min()), int(edge_index.max())
+    if low < 0:
+        raise ValueError(f"edge_index: node indices must be non-negative, found {low}")
+    if num_nodes is not None and high >= num_nodes:
+        raise ValueError(f"edge_index: node index {high} is out of range for num_nodes={num_nodes}")
+
+
+class GraphCONField(nn.Module):
+    """Parameters of the GraphCON ODE (eq. (3)); bind it to a graph to get the vector field.
+
+    Args:
+        coupling: F_θ, a :class:`~graphcon_ode.couplings.Coupling` or any PyG ``MessagePassing`` layer.
+        alpha: damping α ≥ 0.
+        gamma: frequency control γ > 0.
+        activation: σ, any callable (default ReLU).
+        allow_zero_gamma: accept γ = 0 (no restoring force), the setting of the authors' heterophilic runs.
+
+    Example:
+        >>> field = GraphCONField(GCN(16), alpha=0.5, gamma=1.0)
+        >>> f = field.bind(edge_index)              # f(t, (X, Y)) -> (Y, σ(F(X, t)) − γX − αY)
+    """
+
+    def __init__(self, coupling: Coupling | MessagePassing, alpha: float = 1.0, gamma: float = 1.0,
+                 activation: Activation | None = None, *, allow_zero_gamma: bool = False):
+        super().__init__()
+        if isinstance(coupling, MessagePassing):
+            coupling = from_pyg(coupling)
+        if not isinstance(coupling, Coupling):
+            raise TypeError(f"coupling: expected a Coupling or a PyG MessagePassing layer, "
+                            f"got {type(coupling).__name__}")
+        alpha, gamma = float(alpha), float(gamma)
+        if not alpha >= 0:
+            raise ValueError(f"alpha: the damping must be >= 0, got {alpha}")
+        if not (gamma > 0 or (allow_zero_gamma and gamma == 0)):
+            raise ValueError(f"gamma: the frequency control must be > 0 (or 0 with allow_zero_gamma=True), "
+                             f"got {gamma}")
+        if activation is not None and not callable(activation):
+            raise TypeError(f"activation: expected a callable, got {type(activation).__name__}")
+        self.coupling = coupling
+        self.alpha = alpha
+        self.gamma = gamma
+        self.activation = torch.relu if activation is None else activation
+
+    def bind(self, edge_index: Tensor, num_nodes: int | None = None, **graph: Any) -> BoundGraphCONField:
+        """The vector field on the graph ``edge_index`` (extra tensors such as ``edge_attr`` go to the layers)."""
+        return BoundGraphCONField(self, edge_index, num_nodes, graph)
+
+    def forward(self, t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        raise ValueError("edge_index: this GraphCONField is not bound to a graph; "
+                         "call field.bind(edge_index) and solve the returned field")
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}, gamma={self.gamma}"
+
+
+class BoundGraphCONField(nn.Module):
+    """f(t, (X, Y)) = (Y, σ(F_θ(X, t)) − γX − αY) on one graph (eq. (3)); X and Y are [num_nodes, channels].
+
+    Implements the split protocol of :mod:`solvers.system` (``force``, ``alpha``, ``gamma``, ``acceleration``), so
+    methods that treat the damping separately (``imex_implicit``, ``verlet``) can solve it.
+    """
+
+    def __init__(self, field: GraphCONField, edge_index: Tensor, num_nodes: int | None, graph: dict[str, Any]):
+        super().__init__()
+        check_edge_index(edge_index, num_nodes)
+        self.field = field
+        self.edge_index = edge_index
+        self.num_nodes = num_nodes
+        self.graph = graph
+        self._max_index = int(edge_index.max()) if edge_index.numel() else -1
+        self._prepared: dict[tuple, dict[str, Any]] = {}
+
+    @property
+    def alpha(self) -> float:
+        return self.field.alpha
+
+    @property
+    def gamma(self) -> float:
+        return self.field.gamma
+
+    def check_state(self, x: Tensor, name: str = "y0") -> None:
+        """Raise ``ValueError`` when the node features ``x`` do not fit the bound graph."""
+        if x.dim() != 2:
+            raise ValueError(f"{name}: node features must have shape [num_nodes, channels], got {list(x.shape)}")
+        rows = x.shape[0]
+        if self.num_nodes is not None and rows != self.num_nodes:
+            raise ValueError(f"{name}: the field is bound to num_nodes={self.num_nodes}, got {rows} rows")
+        if self._max_index >= rows:
+            raise ValueError(f"edge_index: node index {self._max_index} is out of range for {rows} nodes in {name}")
+
+    def _graph_args(self, x: Tensor) -> dict[str, Any]:
+        key = (x.shape[0], x.dtype, x.device)
+        args = self._prepared.get(key)
+        if args is None:
+            edge_index = self.edge_index.to(x.device)
+            prepared = self.field.coupling.prepare(edge_index, x.shape[0], **self.graph)
+            args = {name: _cast(value, x) for name, value in prepared.items()}
+            self._prepared[key] = args
+        return args
+
+    def force(self, t: Tensor, x: Tensor) -> Tensor:
+        """g(t, X) = σ(F_θ(X, t)), the driving force of eq. (3)."""
+        return self.field.activation(self.field.coupling(x, self._graph_args(x), t))
+
+    def acceleration(self, t: Tensor, x: Tensor, y: Tensor) -> Tensor:
+        """Y' = σ(F_θ(X, t)) − γX − αY."""
+        accel = self.force(t, x).sub(x, alpha=self.gamma)
+        if self.alpha:
+            accel = accel.sub_(y, alpha=self.alpha)
+        return accel
+
+    def forward(self, t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        x, y = state
+        return y, self.acceleration(t, x, y)
+
+    def extra_repr(self) -> str:
+        return f"num_edges={self.edge_index.shape[1]}"
+
+
+def _cast(value: Any, like: Tensor) -> Any:
+    """Real tensors in the working dtype and device of ``like``; index tensors on its device."""
+    if isinstance(value, Tensor):
+        if value.is_floating_point():
+            return value.to(device=like.device, dtype=like.dtype)
+        return value.to(like.device)
+    return value

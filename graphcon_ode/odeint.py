@@ -1,0 +1,161 @@
+"""The front door: ``odeint(field, (x0, y0), t, method=..., options=...)``, validated once, like torchdiffeq.
+
+Every input is checked here and errors name the argument; inner code trusts its inputs. Partitioned methods
+(``imex`` — the paper's eq. (4) — and the other names in :data:`solvers.METHODS`) run in the library's own loop on
+the (X, Y) pair; every other name is a torchdiffeq method. The backward mode is a name too (``adjoint``):
+``False``/"backprop" (autograd through the steps), ``True``/"adjoint" (torchdiffeq's continuous adjoint), and
+the further modes of :data:`solvers.BACKWARD_MODES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torchdiffeq._impl.odeint import SOLVERS
+
+from solvers import BACKWARD_MODES, METHODS, Problem, SolveStats, get_backward_mode
+from solvers.integrate import StepHook
+
+from .field import GraphCONField
+
+State = tuple[Tensor, Tensor]
+
+
+def known_methods() -> list[str]:
+    """Every method name ``odeint`` accepts: the partitioned ones first, then torchdiffeq's."""
+    return sorted(METHODS) + sorted(name for name in SOLVERS if name not in METHODS)
+
+
+def odeint(
+    func: Callable[[Tensor, State], State],
+    y0: State,
+    t: Tensor,
+    *,
+    method: str = "imex",
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    options: dict[str, Any] | None = None,
+    adjoint: bool | str = False,
+    adjoint_method: str | None = None,
+    adjoint_rtol: float | None = None,
+    adjoint_atol: float | None = None,
+    adjoint_options: dict[str, Any] | None = None,
+    adjoint_params: tuple[Tensor, ...] | None = None,
+    after_step: StepHook | None = None,
+    return_stats: bool = False,
+) -> State | tuple[State, SolveStats]:
+    """Solve X' = Y, Y' = a(t, X, Y) (eq. (3)) from ``y0 = (X0, Y0)`` and return (X, Y) stacked over ``t``.
+
+    Args:
+        func: a bound field (``GraphCONField.bind(edge_index)``) or any ``f(t, (X, Y)) -> (X', Y')``.
+        y0: the initial state (X0, Y0), two floating tensors of the same shape.
+        t: 1-D strictly monotonic output times; t[0] is the initial time. Cast to the state's dtype.
+        method: "imex" (eq. (4)), another partitioned method, or any torchdiffeq method ("dopri5", "rk4", …).
+        rtol, atol: tolerances of adaptive methods.
+        options: method options, e.g. ``{"step_size": 0.1}`` for fixed-step methods.
+        adjoint: the backward mode: False/"backprop", True/"adjoint" (continuous adjoint), or another name
+            in :data:`solvers.BACKWARD_MODES`.
+        adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options, adjoint_params: passed to
+            ``torchdiffeq.odeint_adjoint`` in the continuous adjoint mode.
+        after_step: optional map applied to (X, Y) after every step of a partitioned method (e.g. dropout);
+            it makes the solve a layer stack rather than an ODE solve, so it needs the "backprop" mode.
+        return_stats: also return a :class:`solvers.SolveStats` (steps and evaluations; ``nfe_backward`` is
+            filled in by the backward pass).
+
+    Returns:
+        (xs, ys) with a leading time dimension of len(t); with ``return_stats``, ((xs, ys), stats).
+    """
+    if isinstance(func, GraphCONField):
+        raise ValueError("func: this GraphCONField is not bound to a graph; pass field.bind(edge_index)")
+    if not callable(func):
+        raise TypeError(f"func: expected a callable f(t, (X, Y)), got {type(func).__name__}")
+    x0, v0 = _check_state(y0)
+    if hasattr(func, "check_state"):
+        func.check_state(x0)
+    t = _check_times(t, x0)
+    options = _check_options(method, options)
+    mode_name = _check_backward(adjoint)
+    mode = get_backward_mode(mode_name)
+    if after_step is not None and not (method in METHODS and mode.supports_after_step):
+        raise ValueError(f"after_step: needs a partitioned method and a backward mode that supports it "
+                         f"(got method={method!r}, adjoint={adjoint!r})")
+
+    adjoint_kwargs = {
+        name: value for name, value in {
+            "adjoint_method": adjoint_method,
+            "adjoint_rtol": adjoint_rtol,
+            "adjoint_atol": adjoint_atol,
+            "adjoint_options": adjoint_options,
+            "adjoint_params": adjoint_params,
+        }.items() if value is not None
+    }
+    problem = Problem(func, x0, v0, t, method, options, rtol, atol, adjoint_kwargs, after_step)
+    stats = SolveStats(method=method, backward=mode_name)
+    solution = mode.solve(problem, stats)
+    return (solution, stats) if return_stats else solution
+
+
+def _check_state(y0: object) -> State:
+    if not isinstance(y0, (tuple, list)) or len(y0) != 2:
+        raise TypeError(f"y0: expected a tuple (X0, Y0) of two tensors, got {type(y0).__name__}")
+    x0, v0 = y0
+    for name, value in (("X0", x0), ("Y0", v0)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"y0: {name} must be a torch.Tensor, got {type(value).__name__}")
+        if not value.is_floating_point():
+            raise TypeError(f"y0: {name} must be a floating tensor, got dtype {value.dtype}")
+    if x0.shape != v0.shape:
+        raise ValueError(f"y0: X0 and Y0 must have the same shape, got {list(x0.shape)} and {list(v0.shape)}")
+    if x0.dtype != v0.dtype or x0.device != v0.device:
+        raise ValueError(f"y0: X0 and Y0 must share dtype and device, got {x0.dtype}/{x0.device} "
+                         f"and {v0.dtype}/{v0.device}")
+    for name, value in (("X0", x0), ("Y0", v0)):
+        if not torch.isfinite(value).all():
+            raise ValueError(f"y0: {name} has non-finite entries (nan or inf)")
+    return x0, v0
+
+
+def _check_times(t: object, like: Tensor) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"t: expected a 1-D torch.Tensor of times, got {type(t).__name__}")
+    if t.dim() != 1 or t.numel() < 1:
+        raise ValueError(f"t: expected a non-empty 1-D tensor, got shape {list(t.shape)}")
+    if not torch.isfinite(t).all():
+        raise ValueError("t: times must be finite")
+    t = t.to(device=like.device, dtype=like.dtype)
+    if t.numel() > 1:
+        steps = t[1:] - t[:-1]
+        if not ((steps > 0).all() or (steps < 0).all()):
+            raise ValueError("t: times must be strictly increasing or strictly decreasing")
+    return t
+
+
+def _check_options(method: object, options: dict[str, Any] | None) -> dict[str, Any]:
+    if not isinstance(method, str) or method not in METHODS and method not in SOLVERS:
+        raise ValueError(f"method: unknown method {method!r}; known methods: {', '.join(known_methods())}")
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise TypeError(f"options: expected a dict, got {type(options).__name__}")
+    options = dict(options)
+    if "step_size" in options:
+        step = options["step_size"]
+        step = float(step.item() if isinstance(step, Tensor) else step)
+        if not (math.isfinite(step) and step > 0):
+            raise ValueError(f"step_size: must be a finite number > 0, got {options['step_size']!r}")
+        options["step_size"] = step
+    return options
+
+
+def _check_backward(adjoint: object) -> str:
+    if adjoint is False:
+        return "backprop"
+    if adjoint is True:
+        return "adjoint"
+    if isinstance(adjoint, str) and adjoint in BACKWARD_MODES:
+        return adjoint
+    raise ValueError(f"adjoint: expected False, True or one of {sorted(BACKWARD_MODES)}, got {adjoint!r}")

@@ -1,0 +1,37 @@
+"""Structure-preserving fixed-step methods for partitioned second-order systems q' = p, p' = a(t, q, p).
+
+Graph-agnostic: nothing here knows about graphs. Importing the package registers every method as a
+``torchdiffeq.odeint`` method name.
+"""
+
+from .backward import BACKWARD_MODES, BackwardMode, Problem, get_backward_mode
+from .grid import fixed_grid
+from .integrate import integrate
+from .methods import Imex, PartitionedMethod
+from .registry import METHODS, get_method
+from .stats import SolveStats
+from .system import CountedFunction, PartitionedSystem, SplitSystem, TupleFunctionSystem, as_system, is_split
+from .torchdiffeq_bridge import register_with_torchdiffeq
+
+register_with_torchdiffeq()
+
+__all__ = [
+    "BACKWARD_MODES",
+    "BackwardMode",
+    "Problem",
+    "get_backward_mode",
+    "METHODS",
+    "CountedFunction",
+    "Imex",
+    "PartitionedMethod",
+    "PartitionedSystem",
+    "SolveStats",
+    "SplitSystem",
+    "TupleFunctionSystem",
+    "as_system",
+    "fixed_grid",
+    "get_method",
+    "integrate",
+    "is_split",
+    "register_with_torchdiffeq",
+]

@@ -1,0 +1,17 @@
+"""Method names: the user interface of the solvers (``odeint(..., method="imex")``)."""
+
+from __future__ import annotations
+
+from .methods import Imex, PartitionedMethod
+
+METHODS: dict[str, type[PartitionedMethod]] = {
+    Imex.name: Imex,
+}
+
+
+def get_method(name: str) -> PartitionedMethod:
+    """A fresh instance of the partitioned method called ``name``."""
+    try:
+        return METHODS[name]()
+    except KeyError:
+        raise ValueError(f"unknown partitioned method {name!r}; known: {sorted(METHODS)}") from None
