@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from torch import Tensor
 
-from .system import PartitionedSystem, is_split
+from .system import PartitionedSystem, SplitSystem, is_split
 
 
 class PartitionedMethod:
@@ -20,11 +20,13 @@ class PartitionedMethod:
         name: the method name accepted by ``odeint(..., method=name)``.
         order: the global order of convergence.
         requires_split: whether the method needs ``force``, ``alpha`` and ``gamma`` (:class:`SplitSystem`).
+        invertible: whether :meth:`inverse` undoes :meth:`step` (reversible backprop needs it).
     """
 
     name: ClassVar[str]
     order: ClassVar[int]
     requires_split: ClassVar[bool] = False
+    invertible: ClassVar[bool] = False
 
     def check_system(self, system: object) -> None:
         """Raise ``TypeError`` when the method needs the split protocol and ``system`` lacks it."""
@@ -36,7 +38,12 @@ class PartitionedMethod:
             )
 
     def step(self, system: PartitionedSystem, t: Tensor, dt: float, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
+        """(q, p) at t + Δt from (q, p) at t."""
         raise NotImplementedError
+
+    def inverse(self, system: SplitSystem, t: Tensor, dt: float, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
+        """(q, p) at t from (q, p) at t + Δt, for invertible methods; ``t`` is the start of the step."""
+        raise NotImplementedError(f"method {self.name!r} is not invertible")
 
 
 class Imex(PartitionedMethod):
@@ -52,6 +59,14 @@ class Imex(PartitionedMethod):
     name = "imex"
     order = 1
 
+    invertible = True
+
     def step(self, system, t, dt, q, p):
         p_next = p.add(system.acceleration(t, q, p), alpha=dt)
         return q.add(p_next, alpha=dt), p_next
+
+    def inverse(self, system, t, dt, q, p):
+        """q = q⁺ − Δt p⁺, then p = (p⁺ − Δt(g(t, q) − γq)) / (1 − αΔt); needs the split protocol, αΔt ≠ 1."""
+        q_prev = q.sub(p, alpha=dt)
+        drive = system.force(t, q_prev).sub(q_prev, alpha=system.gamma)
+        return q_prev, p.sub(drive, alpha=dt).div(1.0 - system.alpha * dt)

@@ -76,3 +76,16 @@ def test_outputs_between_grid_points_interpolate_like_torchdiffeq():
     assert torch.allclose(ours[0], theirs[0], rtol=0, atol=1e-13)
     assert torch.allclose(ours[1], theirs[1], rtol=0, atol=1e-13)
     assert ours[0].shape == on_grid[0].shape
+
+
+def test_imex_inverse_undoes_a_step():
+    torch.manual_seed(0)
+    f = GraphCONField(GCN(4), alpha=0.5, gamma=1.2).double().bind(random_graph(8, 12))
+    q = torch.randn(8, 4, dtype=torch.float64)
+    p = torch.randn(8, 4, dtype=torch.float64)
+    method = solvers.Imex()
+    t = torch.tensor(0.3, dtype=torch.float64)
+    with torch.no_grad():
+        q1, p1 = method.step(f, t, 0.1, q, p)
+        q0, p0 = method.inverse(f, t, 0.1, q1, p1)
+    assert torch.allclose(q0, q, rtol=0, atol=1e-14) and torch.allclose(p0, p, rtol=0, atol=1e-14)
