@@ -1,0 +1,98 @@
+"""The harness every experiment runs on: common options, resumable run records, results as JSON + markdown.
+
+An experiment enumerates its runs, each with a key (e.g. "cora/graphcon-gcn/split3/seed7"), asks the
+:class:`RunStore` which are done, runs the rest, and records each finished run at once (atomically), so a killed
+sweep continues where it stopped. From the records it builds result rows and writes them with
+:func:`write_results`: ``DIR/results.json`` (a list of flat rows) and ``DIR/results.md`` (a table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tqdm.auto import tqdm
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
+    """--quick, --data-root, --out and --seed, the options every experiment has."""
+    parser.add_argument("--quick", action="store_true", help="a small, fast version of the experiment")
+    parser.add_argument("--data-root", default=None,
+                        help="folder of the raw datasets (default: $GRAPHCON_DATA)")
+    parser.add_argument("--out", default=default_out, help=f"output folder (default: {default_out})")
+    parser.add_argument("--seed", type=int, default=0, help="base random seed")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RunStore:
+    """Finished runs of one experiment, kept in ``DIR/runs.json`` as {key: record}."""
+
+    def __init__(self, out_dir: str | Path):
+        self.path = Path(out_dir) / "runs.json"
+        self.records: dict[str, Row] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def done(self, key: str) -> bool:
+        return key in self.records
+
+    def record(self, key: str, row: Row) -> None:
+        self.records[key] = row
+        write_atomic(self.path, json.dumps(self.records, indent=1, sort_keys=True))
+
+    def pending(self, keys: Iterable[str]) -> list[str]:
+        return [key for key in keys if key not in self.records]
+
+
+def progress(items: Sequence[T], desc: str) -> Iterator[T]:
+    """A progress bar over ``items`` (on stderr)."""
+    return iter(tqdm(items, desc=desc, leave=True))
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    mean = statistics.fmean(values)
+    return mean, statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "—"
+        return f"{value:.4g}"
+    return "—" if value is None else str(value)
+
+
+def markdown_table(rows: Sequence[Row], columns: Sequence[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(out_dir: str | Path, rows: Sequence[Row], columns: Sequence[str], title: str,
+                  notes: str = "") -> None:
+    """``DIR/results.json`` (all keys of every row) and ``DIR/results.md`` (title, notes, table of ``columns``)."""
+    out = Path(out_dir)
+    write_atomic(out / "results.json", json.dumps(list(rows), indent=1))
+    body = f"# {title}\n\n" + (f"{notes.strip()}\n\n" if notes else "") + markdown_table(rows, columns)
+    write_atomic(out / "results.md", body)
