@@ -22,6 +22,8 @@ from torch_geometric.nn import GATConv, GCNConv
 from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+from .sparse import SparseOperator
+
 GraphArgs = dict[str, Any]
 
 
@@ -103,8 +105,17 @@ class GCN(Coupling):
                          step_size)
 
     def prepare(self, edge_index, num_nodes, **graph):
+        """D̂^{−1/2} Â D̂^{−1/2} once per graph, as a sparse CSR operator with its transpose cached: its product is
+        several times faster on CPU, forward and backward, than PyG's scatter over an edge list, and it is
+        deterministic (benchmarks/profile_step.py)."""
         edge_index, edge_weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=True, dtype=torch.float64)
-        return {"edge_index": edge_index, "edge_weight": edge_weight}
+        return {"operator": SparseOperator(edge_index, edge_weight, num_nodes)}
+
+    def forward(self, x: Tensor, graph: GraphArgs, t: Tensor | float = 0.0) -> Tensor:
+        """S X W + b with the layer's own W (``lin``) and b (``bias``), S the cached normalised operator."""
+        layer = self.layer_at(t)
+        out = graph["operator"] @ layer.lin(x)
+        return out if layer.bias is None else out + layer.bias
 
 
 class GAT(Coupling):

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torch_geometric.nn.conv import MessagePassing
 
 from .couplings import Coupling, from_pyg
+from .sparse import SparseOperator
 
 Activation = Callable[[Tensor], Tensor]
 
@@ -153,9 +154,9 @@ class BoundGraphCONField(nn.Module):
 
 
 def _cast(value: Any, like: Tensor) -> Any:
-    """Real tensors in the working dtype and device of ``like``; index tensors on its device."""
+    """Real tensors and operators in the working dtype and device of ``like``; index tensors on its device."""
+    if isinstance(value, SparseOperator) or isinstance(value, Tensor) and value.is_floating_point():
+        return value.to(device=like.device, dtype=like.dtype)
     if isinstance(value, Tensor):
-        if value.is_floating_point():
-            return value.to(device=like.device, dtype=like.dtype)
         return value.to(like.device)
     return value
