@@ -7,7 +7,7 @@ Graph-agnostic: nothing here knows about graphs. Importing the package registers
 from .backward import BACKWARD_MODES, BackwardMode, Problem, get_backward_mode
 from .grid import fixed_grid
 from .integrate import integrate
-from .methods import Imex, PartitionedMethod
+from .methods import Imex, ImexImplicit, PartitionedMethod, Verlet
 from .registry import METHODS, get_method
 from .stats import SolveStats
 from .system import CountedFunction, PartitionedSystem, SplitSystem, TupleFunctionSystem, as_system, is_split
@@ -23,11 +23,13 @@ __all__ = [
     "METHODS",
     "CountedFunction",
     "Imex",
+    "ImexImplicit",
     "PartitionedMethod",
     "PartitionedSystem",
     "SolveStats",
     "SplitSystem",
     "TupleFunctionSystem",
+    "Verlet",
     "as_system",
     "fixed_grid",
     "get_method",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from .methods import Imex, PartitionedMethod
+from .methods import Imex, ImexImplicit, PartitionedMethod, Verlet
 
 METHODS: dict[str, type[PartitionedMethod]] = {
     Imex.name: Imex,
+    ImexImplicit.name: ImexImplicit,
+    Verlet.name: Verlet,
 }
 
 

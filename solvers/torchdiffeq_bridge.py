@@ -70,15 +70,33 @@ class PartitionedFixedGridSolver(FixedGridODESolver):
             self._system = as_system(user_func)
         self._method = self.method_class()
         self._method.check_system(self._system)
+        self._last_step: tuple[Tensor, Tensor, Tensor] | None = None
 
     def _step_func(self, func, t0, dt, t1, y0):
-        half = y0.numel() // 2
-        q, p = y0[:half].view(self._shape), y0[half:].view(self._shape)
+        q, p = self._state(y0)
         t, step = t0.to(y0.dtype), float(dt)
         if self._reversed:
             t, step = -t, -step
         q_next, p_next = self._method.step(self._system, t, step, q, p)
-        return torch.cat([(q_next - q).reshape(-1), (p_next - p).reshape(-1)]), None
+        dy = torch.cat([(q_next - q).reshape(-1), (p_next - p).reshape(-1)])
+        with torch.no_grad():
+            self._last_step = (y0 + dy, q_next, p_next)
+        return dy, None
+
+    def _state(self, y0: Tensor) -> tuple[Tensor, Tensor]:
+        """(q, p) of the flat state, or the method's own last (q⁺, p⁺) when ``y0`` is torchdiffeq's y0 + dy of the
+        last step.
+
+        torchdiffeq's sum y0 + dy rounds the method's result differently. Continuing from the method's own tensors
+        keeps the trajectory that of the library's loop, lets a method reuse work tied to them (verlet's last force
+        evaluation), and keeps gradients exact: the outputs telescope to y_k = y_0 + Σ (z_{j+1} − z_j) = z_k.
+        """
+        if self._last_step is not None:
+            expected, q_next, p_next = self._last_step
+            if torch.equal(y0, expected):
+                return q_next, p_next
+        half = y0.numel() // 2
+        return y0[:half].view(self._shape), y0[half:].view(self._shape)
 
 
 def register_with_torchdiffeq() -> None:
