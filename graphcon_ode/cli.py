@@ -11,6 +11,7 @@ import sys
 
 VERBS: dict[str, tuple[str, str]] = {
     "demo": ("graphcon_ode.demo", "train a 2-layer GCN and a deep GraphCON-GCN on offline graphs"),
+    "verify": ("graphcon_ode.verify", "check the paper's propositions numerically; table + verify.json"),
 }
 
 
