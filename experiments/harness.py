@@ -9,6 +9,7 @@ sweep continues where it stopped. From the records it builds result rows and wri
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 T = TypeVar("T")
@@ -33,17 +35,25 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> N
     parser.add_argument("--seed", type=int, default=0, help="base random seed")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path`` through a temporary file and a rename, so readers never see half a
+    file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_png(path: Path, figure: Figure) -> None:
+    """Save a matplotlib ``figure`` as a PNG at ``path``, atomically."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    write_atomic(path, buffer.getvalue())
 
 
 class RunStore:

@@ -15,7 +15,7 @@ import solvers as _solvers  # noqa: F401  (registers the partitioned methods wit
 from .couplings import GAT, GCN, Coupling, from_pyg
 from .energy import dirichlet_energy
 from .field import BoundGraphCONField, GraphCONField
-from .models import GCNNodeModel, GraphCONNodeModel
+from .models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
 from .odeint import known_methods, odeint
 
 __version__ = "0.1.0"
@@ -25,6 +25,7 @@ __all__ = [
     "GCN",
     "BoundGraphCONField",
     "Coupling",
+    "GATNodeModel",
     "GCNNodeModel",
     "GraphCONField",
     "GraphCONNodeModel",

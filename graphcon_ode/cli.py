@@ -12,6 +12,10 @@ import sys
 VERBS: dict[str, tuple[str, str]] = {
     "demo": ("graphcon_ode.demo", "train a 2-layer GCN and a deep GraphCON-GCN on offline graphs"),
     "verify": ("graphcon_ode.verify", "check the paper's propositions numerically; table + verify.json"),
+    "dirichlet-energy": ("experiments.dirichlet_energy", "Fig. 2: Dirichlet energy of GCN, GAT, GraphCON by layer"),
+    "node-classification": ("experiments.node_classification", "Tables 1 and 2: node classification accuracy"),
+    "depth-sweep": ("experiments.depth_sweep", "Table 8: Cora accuracy of GraphCON-GCN and GCN+DropEdge by depth"),
+    "sensitivity": ("experiments.sensitivity", "Fig. 3: GraphCON-GCN accuracy as alpha or gamma varies"),
 }
 
 

@@ -7,25 +7,49 @@ The default integration time T = N·Δt with step Δt reproduces an N-layer Grap
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GCNConv
+from torch_geometric.nn import GATConv, GCNConv
+from torch_geometric.utils import dropout_edge
 
-from .couplings import GAT, GCN, Coupling
+from .couplings import GAT, GCN, Coupling, TransformerAttention
 from .field import Activation, GraphCONField
 from .odeint import odeint
 
 
+def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
+    """Dropout on node features, dense or sparse COO (for sparse ones only the stored entries are drawn).
+
+    Zeroing a zero changes nothing, so dropping the stored entries of a sparse tensor has the distribution of
+    dense dropout, at the cost of the stored entries only (bag-of-words features are ~1 % dense).
+    """
+    if not x.is_sparse:
+        return F.dropout(x, p, training)
+    if not (training and p):
+        return x
+    x = x.coalesce()
+    return torch.sparse_coo_tensor(x.indices(), F.dropout(x.values(), p, training), x.shape, is_coalesced=True,
+                                   check_invariants=False)
+
+
 def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_steps: int | None = None,
-                  step_size: float | None = None) -> Coupling:
-    """A coupling by name ("gcn", "gat") or the given :class:`Coupling` itself."""
+                  step_size: float | None = None, options: dict[str, Any] | None = None) -> Coupling:
+    """A coupling by name ("gcn", "gat", "transformer") or the given :class:`Coupling` itself.
+
+    ``options`` are further keyword arguments of the coupling class, e.g. ``{"residual": 1}`` for "gcn" or
+    ``{"attention": "cosine_sim"}`` for "transformer".
+    """
     if isinstance(kind, Coupling):
         return kind
+    options = options or {}
     builders: dict[str, Callable[[], Coupling]] = {
-        "gcn": lambda: GCN(channels, num_steps=num_steps, step_size=step_size),
-        "gat": lambda: GAT(channels, heads=heads, num_steps=num_steps, step_size=step_size),
+        "gcn": lambda: GCN(channels, num_steps=num_steps, step_size=step_size, **options),
+        "gat": lambda: GAT(channels, heads=heads, num_steps=num_steps, step_size=step_size, **options),
+        "transformer": lambda: TransformerAttention(channels, heads=heads, num_steps=num_steps,
+                                                    step_size=step_size, **options),
     }
     if kind not in builders:
         raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(builders)}")
@@ -35,14 +59,19 @@ def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_st
 class GraphCONNodeModel(nn.Module):
     """Node-level GraphCON: X0 = Y0 = act(W_enc x), N steps of eq. (4), logits = W_dec X^N.
 
+    The authors' published node-level models are this class with ``encoder_activation=relu``, ``input_dropout``,
+    ``dropout`` and ``step_dropout`` all set to their dropout rate, and a residual coupling
+    (``coupling_options={"residual": 1 or 2}`` for GCN, ``{"residual": True}`` for GAT).
+
     Args:
         in_channels, hidden_channels, out_channels: feature, hidden and class dimensions.
-        coupling: "gcn", "gat" or a :class:`Coupling` on ``hidden_channels``.
+        coupling: "gcn", "gat", "transformer" or a :class:`Coupling` on ``hidden_channels``.
+        coupling_options: further keyword arguments of the named coupling (see :func:`make_coupling`).
         num_layers: N, the number of steps (layers).
         step_size: Δt; the ODE is solved on [0, NΔt].
         alpha, gamma: damping and frequency control (γ = 0 is accepted here, as in the authors' runs).
         activation: σ inside the force (default ReLU).
-        heads: attention heads of the "gat" coupling.
+        heads: attention heads of the "gat" and "transformer" couplings.
         per_step_weights: one weight set W^n per layer instead of one shared over time.
         dropout: dropout on the encoder output.
         input_dropout: dropout on the raw features.
@@ -72,6 +101,7 @@ class GraphCONNodeModel(nn.Module):
         method: str = "imex",
         adjoint: bool | str = False,
         options: dict | None = None,
+        coupling_options: dict[str, Any] | None = None,
     ):
         super().__init__()
         if num_layers < 1:
@@ -83,7 +113,8 @@ class GraphCONNodeModel(nn.Module):
         self.encoder = nn.Linear(in_channels, hidden_channels)
         self.field = GraphCONField(
             make_coupling(coupling, hidden_channels, heads=heads,
-                          num_steps=num_layers if per_step_weights else None, step_size=step_size),
+                          num_steps=num_layers if per_step_weights else None, step_size=step_size,
+                          options=coupling_options),
             alpha=alpha, gamma=gamma, activation=activation, allow_zero_gamma=True,
         )
         self.decoder = nn.Linear(hidden_channels, out_channels)
@@ -99,14 +130,15 @@ class GraphCONNodeModel(nn.Module):
 
     def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """X^N, the node features after the ODE block (before the decoder)."""
-        x = F.dropout(x, self.input_dropout, self.training)
+        x = dropout_features(x, self.input_dropout, self.training)
         x = self.encoder(x)
         if self.encoder_activation is not None:
             x = self.encoder_activation(x)
         x = F.dropout(x, self.dropout, self.training)
         t = torch.tensor([0.0, self.num_layers * self.step_size], dtype=x.dtype, device=x.device)
         after_step = self._drop_state if self.step_dropout and self.training else None
-        xs, _ = odeint(self.field.bind(edge_index), (x, x), t, method=self.method, options=self.options,
+        graph = {"initial_state": x} if self.field.coupling.uses_initial_state else {}
+        xs, _ = odeint(self.field.bind(edge_index, **graph), (x, x), t, method=self.method, options=self.options,
                        adjoint=self.adjoint, after_step=after_step)
         return xs[-1]
 
@@ -118,24 +150,67 @@ class GraphCONNodeModel(nn.Module):
 
 
 class GCNNodeModel(nn.Module):
-    """The baseline: a stack of ``num_layers`` GCN layers (eq. (5)) with ReLU and dropout between them."""
+    """The baseline: a stack of ``num_layers`` GCN layers (eq. (5)) with ReLU and dropout between them.
+
+    ``drop_edge`` > 0 is DropEdge (Rong et al., 2020): in training, every forward pass removes that fraction of
+    the undirected edges at random (both directions together) and all layers use the thinned graph.
+    """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, *, num_layers: int = 2,
-                 dropout: float = 0.5):
+                 dropout: float = 0.5, drop_edge: float = 0.0):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        if not 0 <= drop_edge < 1:
+            raise ValueError(f"drop_edge: must be in [0, 1), got {drop_edge}")
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.convs = nn.ModuleList(GCNConv(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.dropout = dropout
+        self.drop_edge = drop_edge
+
+    def _graph(self, edge_index: Tensor) -> Tensor:
+        if self.drop_edge and self.training:
+            edge_index, _ = dropout_edge(edge_index, self.drop_edge, force_undirected=True)
+        return edge_index
+
+    def _hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        for conv in self.convs[:-1]:
+            x = torch.relu(conv(dropout_features(x, self.dropout, self.training), edge_index))
+        return x
+
+    def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """The input of the last layer (the features the classifier reads)."""
+        return self._hidden(x, self._graph(edge_index))
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        edge_index = self._graph(edge_index)
+        x = dropout_features(self._hidden(x, edge_index), self.dropout, self.training)
+        return self.convs[-1](x, edge_index)
+
+
+class GATNodeModel(nn.Module):
+    """The GAT baseline of Veličković et al. (2018): ``num_layers`` GAT layers, the hidden ones with ``heads``
+    concatenated heads and ELU, the output layer with ``output_heads`` averaged heads; dropout on every layer's
+    input and on the attention coefficients.
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, *, num_layers: int = 2,
+                 heads: int = 8, output_heads: int = 1, dropout: float = 0.6):
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        sizes = [in_channels] + [hidden_channels * heads] * (num_layers - 1)
+        self.convs = nn.ModuleList(GATConv(size, hidden_channels, heads=heads, dropout=dropout)
+                                   for size in sizes[:-1])
+        self.convs.append(GATConv(sizes[-1], out_channels, heads=output_heads, concat=False, dropout=dropout))
         self.dropout = dropout
 
     def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """The input of the last layer (the features the classifier reads)."""
         for conv in self.convs[:-1]:
-            x = F.dropout(x, self.dropout, self.training)
-            x = torch.relu(conv(x, edge_index))
+            x = F.elu(conv(dropout_features(x, self.dropout, self.training), edge_index))
         return x
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        x = F.dropout(self.hidden(x, edge_index), self.dropout, self.training)
+        x = dropout_features(self.hidden(x, edge_index), self.dropout, self.training)
         return self.convs[-1](x, edge_index)
