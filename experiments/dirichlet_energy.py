@@ -43,12 +43,11 @@ def grid_graph(height: int, width: int) -> Tensor:
 
 
 def plain_stack_energies(coupling: Coupling, x0: Tensor, edge_index: Tensor, layers: int) -> list[float]:
-    """E(X^n), n = 0..layers, of X^n = ReLU(F_n(X^{n-1}))."""
-    graph = coupling.prepare(edge_index, x0.shape[0])
-    graph = {k: v.to(x0.dtype) if torch.is_floating_point(v) else v for k, v in graph.items()}
+    """E(X^n), n = 0..layers, of X^n = ReLU(F_n(X^{n-1})), the force σ(F_n) of the bound field applied as a layer."""
+    layer = GraphCONField(coupling).bind(edge_index)
     energies, x = [float(dirichlet_energy(x0, edge_index))], x0
     for n in range(layers):
-        x = torch.relu(coupling(x, graph, float(n)))
+        x = layer.force(torch.tensor(float(n)), x)
         energies.append(float(dirichlet_energy(x, edge_index)))
     return energies
 
