@@ -11,6 +11,8 @@ import sys
 
 VERBS: dict[str, tuple[str, str]] = {
     "demo": ("graphcon_ode.demo", "train a 2-layer GCN and a deep GraphCON-GCN on offline graphs"),
+    "backward-accuracy": ("experiments.backward_accuracy", "gradient error of every backward mode against depth"),
+    "memory-depth": ("experiments.memory_depth", "peak memory and time of every backward mode against depth"),
 }
 
 
