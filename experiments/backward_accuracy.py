@@ -54,10 +54,10 @@ def workload_for(setting: str, steps: int, quick: bool, seed: int) -> Workload:
                     weight_norm=0.5, bias_std=1.0, seed=seed)
 
 
-def reference_gradients(workload: Workload) -> list[torch.Tensor]:
+def reference_gradients(workload: Workload) -> dict[str, list[torch.Tensor]]:
     """float64 gradients of the same weights (checkpoint mode: backprop's operations, O(√N) memory)."""
     grads, _, _ = forward_backward(workload, build(workload, torch.float64, "cpu"), "checkpoint")
-    return grads
+    return {"grads": grads}
 
 
 def error_table(rows: list[dict], steps: list[int]) -> str:
@@ -98,14 +98,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     store = RunStore(out)
     steps = args.steps or (QUICK_STEPS if args.quick else STEPS)
-    torch.set_num_threads(args.threads)
     points = [(setting, n) for setting in args.settings for n in steps]
     for setting, n in progress(points, "backward-accuracy"):
         keys = {mode: f"{setting}/N={n}/{mode}" + ("/quick" if args.quick else "") for mode in args.modes}
         if not store.pending(keys.values()):
             continue
         workload = workload_for(setting, n, args.quick, args.seed)
-        reference = reference_gradients(workload)
+        reference = run_isolated(partial(reference_gradients, workload), args.threads)["grads"]
         for mode, key in keys.items():
             if store.done(key):
                 continue

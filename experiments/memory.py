@@ -20,6 +20,7 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -75,9 +76,13 @@ def _child(measure: Callable[[], dict[str, Any]], conn, threads: int) -> None:
     try:
         torch.set_num_threads(threads)
         _LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-        conn.send(measure())
+        result = measure()
     except BaseException:
-        conn.send({"error": traceback.format_exc(limit=3)})
+        result = {"error": traceback.format_exc(limit=3)}
+    try:
+        # Plain pickle copies tensors by value; the multiprocessing pickler would hand over shared memory
+        # that dies with this process.
+        conn.send_bytes(pickle.dumps(result))
     finally:
         conn.close()
         os._exit(0)
@@ -95,7 +100,7 @@ def run_isolated(measure: Callable[[], dict[str, Any]], threads: int = 1) -> dic
     process.start()
     sender.close()
     try:
-        result = receiver.recv()
+        result = pickle.loads(receiver.recv_bytes())
     except EOFError:
         result = None
     process.join()
