@@ -37,7 +37,7 @@ from .grid import interpolate
 from .integrate import StepGrid
 from .methods import Imex
 from .problem import BackwardMode, Problem
-from .reversible import split_system
+from .reversible import accumulate, split_system
 from .stats import SolveStats
 from .system import CountedFunction
 
@@ -56,19 +56,26 @@ class InformationBuffer:
         self.spilled_at: list[int] = []
 
     def multiply(self, step: int, x: Tensor, n: int, d: int) -> Tensor:
+        """x·n/d, rounded so that :meth:`divide` undoes it exactly (two integer divisions per entry)."""
+        if n == d:
+            return x
         if bool((self.bits >= BUFFER_LIMIT // d).any()):
             self.stack.append(self.bits)
             self.spilled_at.append(step)
             self.bits = torch.zeros_like(x)
-        self.bits = self.bits * d + torch.remainder(x, d)
-        x = torch.div(x, d, rounding_mode="floor") * n + torch.remainder(self.bits, n)
-        self.bits = torch.div(self.bits, n, rounding_mode="floor")
-        return x
+        quotient = torch.div(x, d, rounding_mode="floor")
+        bits = self.bits * d + (x - quotient * d)
+        self.bits = torch.div(bits, n, rounding_mode="floor")
+        return quotient * n + (bits - self.bits * n)
 
     def divide(self, step: int, x: Tensor, n: int, d: int) -> Tensor:
-        self.bits = self.bits * n + torch.remainder(x, n)
-        x = torch.div(x, n, rounding_mode="floor") * d + torch.remainder(self.bits, d)
-        self.bits = torch.div(self.bits, d, rounding_mode="floor")
+        """The inverse of :meth:`multiply` at the same ``step``."""
+        if n == d:
+            return x
+        quotient = torch.div(x, n, rounding_mode="floor")
+        bits = self.bits * n + (x - quotient * n)
+        self.bits = torch.div(bits, d, rounding_mode="floor")
+        x = quotient * d + (bits - self.bits * d)
         if self.spilled_at and self.spilled_at[-1] == step:
             self.spilled_at.pop()
             self.bits = self.stack.pop()
@@ -104,21 +111,21 @@ class FixedPointImex:
         return self.ratios[dt]
 
     def to_float(self, x: Tensor) -> Tensor:
-        return x.to(self.dtype) / self.scale
+        return x.to(self.dtype).div_(self.scale)
 
     def to_fixed(self, x: Tensor) -> Tensor:
-        return torch.round(x.double() * self.scale).long()
+        return (x.double() * self.scale).round_().long()
 
     def drive(self, k: int, q: Tensor, force: Tensor) -> Tensor:
         """D = round(2^R Δt (g − γq)), checked to fit the fixed-point range."""
-        drive = (force - q * self.system.gamma) * self.grid.dt(k)
+        drive = force.sub(q, alpha=self.system.gamma).mul_(self.grid.dt(k))
         if not bool(drive.abs().max() < self.limit):
             raise OverflowError(f"adjoint='exact_reversal': the force left the fixed-point range ±{self.limit:g} "
                                 f"(or is not finite) at step {k}; lower options['fraction_bits']")
         return self.to_fixed(drive)
 
     def position_shift(self, k: int, p: Tensor) -> Tensor:
-        return torch.round(p.double() * self.grid.dt(k)).long()
+        return (p.double() * self.grid.dt(k)).round_().long()
 
     def step(self, k: int, q: Tensor, p: Tensor, buffer: InformationBuffer) -> State:
         x = self.to_float(q)
@@ -184,9 +191,7 @@ class ExactReversalSolve:
                     aq, ap, *step_grads = torch.autograd.grad(
                         (q_next, p_next), (x, y, *params), (aq, ap), allow_unused=True
                     )
-                for i, g in enumerate(step_grads):
-                    if g is not None:
-                        totals[i] = g if totals[i] is None else totals[i] + g
+                accumulate(totals, step_grads)
             for j, slope in grid.plan[k]:
                 if slope != 1.0:
                     aq, ap = aq + (1.0 - slope) * grad_qs[j], ap + (1.0 - slope) * grad_ps[j]

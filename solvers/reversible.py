@@ -110,7 +110,8 @@ def choose_spacing(method: PartitionedMethod, system: CountedFunction, grid: Ste
     return spacing
 
 
-def _accumulate(totals: list[Tensor | None], grads: Sequence[Tensor | None]) -> None:
+def accumulate(totals: list[Tensor | None], grads: Sequence[Tensor | None]) -> None:
+    """totals[i] += grads[i], where None stands for a tensor that no step has touched yet."""
     for i, g in enumerate(grads):
         if g is not None:
             totals[i] = g if totals[i] is None else totals[i] + g
@@ -151,6 +152,10 @@ class ForceReuse:
 
     def acceleration(self, t: Tensor, q: Tensor, p: Tensor) -> Tensor:
         return self.force(t, q) - self.gamma * q - self.alpha * p
+
+    def forget(self) -> None:
+        """Drop the kept force and its graph."""
+        self._source = self._leaf = self._force = None
 
     def leaf(self, q: Tensor) -> Tensor:
         """The leaf the kept force was evaluated on when ``q`` is the state it was evaluated at, else a new leaf."""
@@ -224,7 +229,7 @@ class BlockReversal:
                     )
                 aq = torch.zeros_like(q) if aq is None else aq
                 ap = torch.zeros_like(p) if ap is None else ap
-                _accumulate(grads, step_grads)
+                accumulate(grads, step_grads)
             for j, slope in outputs:
                 if slope != 1.0:
                     aq, ap = aq + (1.0 - slope) * grad_qs[j], ap + (1.0 - slope) * grad_ps[j]
@@ -244,7 +249,8 @@ class BlockReversal:
                 block_adjoint, grads, _ = self._backprop(self._recomputed(first, last), adjoint, grad_qs, grad_ps,
                                                          params)
             adjoint = block_adjoint
-            _accumulate(totals, grads)
+            accumulate(totals, grads)
+        self.reuse.forget()
         aq, ap = adjoint
         return (aq + grad_qs[0], ap + grad_ps[0]), totals
 
