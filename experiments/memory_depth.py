@@ -6,8 +6,9 @@ GraphCON-GCN field (weights shared over time) at α = 0.5, γ = 1, Δt = 0.05, l
 in a fresh process (:mod:`experiments.memory`): CPU peak = growth of the resident set with the mmap threshold
 fixed at 16 KiB; on a GPU, ``max_memory_allocated``. ``--quick``: 2 000 nodes and N ≤ 128.
 
-A mode whose peak, extrapolated linearly from its last two depths, would pass ``--max-mib`` is skipped at the
-larger depths (plain backprop grows by one step's activations per step). ``--steps``, ``--modes`` and
+A mode whose peak or time, extrapolated linearly from its last two depths, would pass ``--max-mib`` or
+``--max-seconds`` is skipped at the larger depths (plain backprop grows by one step's activations per step; the
+continuous adjoint costs four evaluations and vector-Jacobian products per step). ``--steps``, ``--modes`` and
 ``--nodes`` reproduce other tables, e.g. N = 10, 100, 1000, 5000 for backprop, reversible and the continuous
 adjoint, or the anchor budget at 5 000 nodes (N = 20 against N = 1000).
 """
@@ -44,18 +45,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--step-size", type=float, default=0.05)
     parser.add_argument("--max-mib", type=float, default=4096.0,
                         help="skip depths whose extrapolated peak exceeds this (MiB)")
+    parser.add_argument("--max-seconds", type=float, default=900.0,
+                        help="skip depths whose extrapolated forward+backward time exceeds this")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where to solve (auto: CUDA when the measuring process sees one)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per measurement")
 
 
-def extrapolated_peak(rows: list[dict], steps: int) -> float:
-    """The peak at ``steps`` extrapolated linearly from the two deepest measured rows (0 with fewer)."""
-    measured = sorted((r["steps"], r["peak_mib"]) for r in rows if r.get("peak_mib") is not None)
+def extrapolated(rows: list[dict], key: str, steps: int) -> float:
+    """``key`` at ``steps`` extrapolated linearly from the two deepest measured rows (0 with fewer)."""
+    measured = sorted((r["steps"], r[key]) for r in rows if r.get(key) is not None)
     if len(measured) < 2:
         return 0.0
-    (n1, p1), (n2, p2) = measured[-2:]
-    return p2 + max(0.0, (p2 - p1) / (n2 - n1)) * (steps - n2)
+    (n1, v1), (n2, v2) = measured[-2:]
+    return v2 + max(0.0, (v2 - v1) / (n2 - n1)) * (steps - n2)
+
+
+def skip_reason(rows: list[dict], steps: int, max_mib: float, max_seconds: float) -> str | None:
+    """Why a depth is not measured: an earlier failure, or a peak or a time extrapolated beyond the budget."""
+    if any(r.get("note") and not r["note"].startswith("skipped") for r in rows):
+        return "skipped after a failure at a smaller N"
+    peak, seconds = extrapolated(rows, "peak_mib", steps), extrapolated(rows, "seconds", steps)
+    if peak > max_mib:
+        return f"skipped: extrapolated peak {peak:.0f} MiB > --max-mib {max_mib:.0f}"
+    if seconds > max_seconds:
+        return f"skipped: extrapolated time {seconds:.0f} s > --max-seconds {max_seconds:.0f}"
+    return None
 
 
 def growth_table(rows: list[dict]) -> str:
@@ -109,12 +124,9 @@ def run(args: argparse.Namespace) -> int:
                             step_size=args.step_size, steps=n, degree=args.degree, seed=args.seed)
         key = f"{mode}/N={n}/nodes={nodes}/channels={args.channels}/alpha={args.alpha}/dt={args.step_size}"
         if not store.done(key):
-            earlier = [r for r in rows if r["mode"] == mode]
-            predicted = extrapolated_peak(earlier, n)
-            if any(r.get("note") for r in earlier) or predicted > args.max_mib:
-                row = {"mode": mode, **workload.as_dict(), "peak_mib": None, "seconds": None,
-                       "note": f"skipped: extrapolated peak {predicted:.0f} MiB > --max-mib {args.max_mib:.0f}"
-                       if predicted > args.max_mib else "skipped after a failure at a smaller N"}
+            reason = skip_reason([r for r in rows if r["mode"] == mode], n, args.max_mib, args.max_seconds)
+            if reason:
+                row = {"mode": mode, **workload.as_dict(), "peak_mib": None, "seconds": None, "note": reason}
             else:
                 row = run_isolated(partial(measure, workload, mode, device=args.device), args.threads)
                 if "error" in row:

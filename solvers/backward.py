@@ -4,8 +4,11 @@
 |---|---|---|---|
 | ``backprop`` | exact for the discrete solve | every step's activations, O(N) | none (autograd replays the graph) |
 | ``adjoint`` | the continuous adjoint, solved backwards by torchdiffeq | O(1) in N | one adjoint solve |
+| ``checkpoint`` | exact for the discrete solve (backprop replayed) | O(N/b + b) states, b ≈ √N | one forward solve |
+| ``reversible`` | exact up to the checked reconstruction error | O(N/k + 1) states | one per step (inverse) |
+| ``exact_reversal`` | exact; eq. (4) in fixed point, undone bit for bit | O(1) + log₂(1/|c|) bits/step | one per step |
 
-Each mode is one small class with ``solve(problem, stats)``; adding a mode is one class plus one line in
+(c = 1 − αΔt.) Each mode is one small class with ``solve(problem, stats)``; adding a mode is one class plus one line in
 :data:`BACKWARD_MODES`.
 """
 
