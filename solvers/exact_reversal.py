@@ -2,7 +2,7 @@
 
 Reversible backprop in floating point loses the bits that the damping factor c = 1 − αΔt destroys, and undoing
 the step has to guess them back. Here the state is kept as integers Q = q·2^R, P = p·2^R (R =
-``options["fraction_bits"]``, default 44, so entries up to 2^18 in size) and one step of eq. (4) is
+``options["fraction_bits"]``, default 44, so entries up to 2^17 in size) and one step of eq. (4) is
 
     D = round(2^R · Δt (g(t, Q/2^R) − γ Q/2^R))        the force, evaluated in the model's dtype
     P ← c ⊗ P + D                                      c = n/d, multiplied exactly (below)
@@ -25,6 +25,7 @@ that restores P also gives the step's vector-Jacobian product.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -43,6 +44,7 @@ from .system import CountedFunction
 
 RATIO_BITS = 16
 BUFFER_LIMIT = 1 << 62
+STATE_LIMIT = 2.0**61
 
 State = tuple[Tensor, Tensor]
 
@@ -81,6 +83,12 @@ class InformationBuffer:
             self.bits = self.stack.pop()
         return x
 
+    def copy(self) -> InformationBuffer:
+        """A buffer holding the same bits, to be emptied by a backward pass while this one stays intact."""
+        twin = InformationBuffer(self.bits)
+        twin.bits, twin.stack, twin.spilled_at = self.bits, list(self.stack), list(self.spilled_at)
+        return twin
+
     @property
     def empty(self) -> bool:
         return not self.stack and not bool(self.bits.any())
@@ -92,7 +100,7 @@ class FixedPointImex:
     def __init__(self, system: CountedFunction, grid: StepGrid, dtype: torch.dtype, fraction_bits: int):
         self.system, self.grid, self.dtype = system, grid, dtype
         self.scale = 2.0 ** fraction_bits
-        self.limit = 2.0 ** (62 - fraction_bits)
+        self.limit = STATE_LIMIT / self.scale
         self.ratios: dict[float, tuple[int, int]] = {}
 
     def ratio(self, dt: float) -> tuple[int, int]:
@@ -113,18 +121,21 @@ class FixedPointImex:
     def to_float(self, x: Tensor) -> Tensor:
         return x.to(self.dtype).div_(self.scale)
 
-    def to_fixed(self, x: Tensor) -> Tensor:
-        return (x.double() * self.scale).round_().long()
+    def to_fixed(self, x: Tensor, k: int = 0) -> Tensor:
+        """round(x·2^R) as int64, refused (``OverflowError``) where it would not fit or is not finite."""
+        units = x.double() * self.scale
+        if not bool(units.abs().max() < STATE_LIMIT):
+            raise OverflowError(f"adjoint='exact_reversal': a value left the fixed-point range ±{self.limit:g} of "
+                                f"fraction_bits={round(math.log2(self.scale))} (or is not finite) at step {k}; "
+                                f"lower options['fraction_bits']")
+        return units.round_().long()
 
     def drive(self, k: int, q: Tensor, force: Tensor) -> Tensor:
-        """D = round(2^R Δt (g − γq)), checked to fit the fixed-point range."""
-        drive = force.sub(q, alpha=self.system.gamma).mul_(self.grid.dt(k))
-        if not bool(drive.abs().max() < self.limit):
-            raise OverflowError(f"adjoint='exact_reversal': the force left the fixed-point range ±{self.limit:g} "
-                                f"(or is not finite) at step {k}; lower options['fraction_bits']")
-        return self.to_fixed(drive)
+        """D = round(2^R Δt (g − γq))."""
+        return self.to_fixed(force.sub(q, alpha=self.system.gamma).mul_(self.grid.dt(k)), k)
 
     def position_shift(self, k: int, p: Tensor) -> Tensor:
+        """round(Δt P), computed in float64: any deterministic function of P can be subtracted back."""
         return (p.double() * self.grid.dt(k)).round_().long()
 
     def step(self, k: int, q: Tensor, p: Tensor, buffer: InformationBuffer) -> State:
@@ -132,9 +143,11 @@ class FixedPointImex:
         n, d = self.ratio(self.grid.dt(k))
         p = buffer.multiply(k, p, abs(n), d) * (1 if n > 0 else -1)
         p = p + self.drive(k, x, self.system.force(self.grid.times[k], x))
-        if not bool(p.abs().max() < 2.0 ** 62):
-            raise OverflowError(f"adjoint='exact_reversal': the velocity left the int64 range at step {k}")
-        return q + self.position_shift(k, p), p
+        q = q + self.position_shift(k, p)
+        if not bool(torch.maximum(q.abs().max(), p.abs().max()) < STATE_LIMIT):
+            raise OverflowError(f"adjoint='exact_reversal': the state left the fixed-point range ±{self.limit:g} "
+                                f"at step {k}; lower options['fraction_bits']")
+        return q, p
 
 
 class ExactReversalSolve:
@@ -165,9 +178,7 @@ class ExactReversalSolve:
     def backward(self, grad_qs: Tensor, grad_ps: Tensor, params: Sequence[Tensor]) -> tuple[State, list]:
         scheme, grid, system = self.scheme, self.scheme.grid, self.scheme.system
         system.phase = "backward"
-        buffer = InformationBuffer(self.end[1])
-        buffer.bits, buffer.stack, buffer.spilled_at = (self.buffer.bits, list(self.buffer.stack),
-                                                        list(self.buffer.spilled_at))
+        buffer = self.buffer.copy()
         aq, ap = torch.zeros_like(grad_qs[0]), torch.zeros_like(grad_ps[0])
         totals: list[Tensor | None] = [None] * len(params)
         q, p = self.end

@@ -201,6 +201,19 @@ def test_exact_reversal_refuses_a_force_that_is_not_reproducible():
         xs[-1].sum().backward()
 
 
+def test_exact_reversal_refuses_states_beyond_its_fixed_point_range():
+    field, edge_index, x0, y0 = make_field(alpha=0.5, gamma=1.0)
+    t = torch.tensor([0.0, 2.0], dtype=torch.float64)
+    with pytest.raises(ValueError, match="y0: entries up to 1000 do not fit"):
+        odeint(field.bind(edge_index), (x0, 1000 * torch.ones_like(y0)), t, options={"step_size": 0.1,
+               "fraction_bits": 52}, adjoint="exact_reversal")
+    with torch.no_grad():
+        field.coupling.layers[0].lin.weight.mul_(100.0)
+    with pytest.raises(OverflowError, match="fixed-point range"):
+        odeint(field.bind(edge_index), (x0, y0), t, options={"step_size": 0.1, "fraction_bits": 52},
+               adjoint="exact_reversal")
+
+
 def test_reversible_runs_backwards_in_time():
     field, edge_index, x0, y0 = make_field(alpha=0.3, gamma=1.0)
     grads = {mode: mode_gradients(field, edge_index, x0, y0, 0.1, [0.0, -1.5, -3.0], mode)[0]
