@@ -4,7 +4,7 @@ Every backward mode of the library (:data:`solvers.BACKWARD_MODES`) solves eq. (
 2048} steps on a generated graph: a contextual SBM with 20 000 nodes and average degree 10, 32 channels, a
 GraphCON-GCN field (weights shared over time) at α = 0.5, γ = 1, Δt = 0.05, loss mean(X(T)²). Each point runs
 in a fresh process (:mod:`experiments.memory`): CPU peak = growth of the resident set with the mmap threshold
-fixed at 16 KiB; on a GPU, ``max_memory_allocated``. ``--quick``: 2 000 nodes and N ≤ 128.
+fixed at 16 KiB; on a GPU, ``max_memory_allocated``. ``--quick``: 2 000 nodes and N ≤ 64.
 
 A mode whose peak or time, extrapolated linearly from its last two depths, would pass ``--max-mib`` or
 ``--max-seconds`` is skipped at the larger depths (plain backprop grows by one step's activations per step; the
@@ -28,7 +28,7 @@ from .memory import run_isolated
 
 MODES = list(BACKWARD_MODES)
 STEPS = [8, 32, 128, 512, 2048]
-QUICK_STEPS = [8, 32, 128]
+QUICK_STEPS = [8, 24, 64]
 COLUMNS = ["mode", "steps", "nodes", "channels", "peak_mib", "seconds", "anchor_every", "anchors", "nfe_forward",
            "nfe_backward", "device", "note"]
 

@@ -37,7 +37,7 @@ def test_memory_depth_quick(tmp_path, monkeypatch):
         assert {"mode", "steps", "nodes", "channels", "peak_mib", "seconds"} <= set(row)
         assert row["nodes"] == 2000 and row["peak_mib"] > 0 and row["seconds"] > 0
     peak = {(r["mode"], r["steps"]): r["peak_mib"] for r in rows}
-    assert peak["backprop", 128] - peak["backprop", 8] > 4 * (peak["reversible", 128] - peak["reversible", 8])
+    assert peak["backprop", 64] - peak["backprop", 8] > 4 * (peak["reversible", 64] - peak["reversible", 8])
     assert (tmp_path / "memory_depth.png").stat().st_size > 10_000
 
     monkeypatch.setattr(experiments.memory_depth, "run_isolated", pytest.fail)
