@@ -16,6 +16,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "node-classification": ("experiments.node_classification", "Tables 1 and 2: node classification accuracy"),
     "depth-sweep": ("experiments.depth_sweep", "Table 8: Cora accuracy of GraphCON-GCN and GCN+DropEdge by depth"),
     "sensitivity": ("experiments.sensitivity", "Fig. 3: GraphCON-GCN accuracy as alpha or gamma varies"),
+    "backward-accuracy": ("experiments.backward_accuracy", "gradient error of every backward mode against depth"),
+    "memory-depth": ("experiments.memory_depth", "peak memory and time of every backward mode against depth"),
 }
 
 

@@ -58,7 +58,8 @@ def odeint(
         rtol, atol: tolerances of adaptive methods.
         options: method options, e.g. ``{"step_size": 0.1}`` for fixed-step methods.
         adjoint: the backward mode: False/"backprop", True/"adjoint" (continuous adjoint), or another name
-            in :data:`solvers.BACKWARD_MODES`.
+            in :data:`solvers.BACKWARD_MODES` ("checkpoint", "reversible", "exact_reversal"; see the README's
+            "Backward modes").
         adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options, adjoint_params: passed to
             ``torchdiffeq.odeint_adjoint`` in the continuous adjoint mode.
         after_step: optional map applied to (X, Y) after every step of a partitioned method (e.g. dropout);

@@ -4,10 +4,11 @@ Graph-agnostic: nothing here knows about graphs. Importing the package registers
 ``torchdiffeq.odeint`` method name.
 """
 
-from .backward import BACKWARD_MODES, BackwardMode, Problem, get_backward_mode
+from .backward import BACKWARD_MODES, get_backward_mode
 from .grid import fixed_grid
-from .integrate import integrate
+from .integrate import StepGrid, integrate
 from .methods import Imex, ImexImplicit, PartitionedMethod, Verlet
+from .problem import BackwardMode, Problem
 from .registry import METHODS, get_method
 from .stats import SolveStats
 from .system import CountedFunction, PartitionedSystem, SplitSystem, TupleFunctionSystem, as_system, is_split
@@ -28,6 +29,7 @@ __all__ = [
     "PartitionedSystem",
     "SolveStats",
     "SplitSystem",
+    "StepGrid",
     "TupleFunctionSystem",
     "Verlet",
     "as_system",

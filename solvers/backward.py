@@ -4,62 +4,26 @@
 |---|---|---|---|
 | ``backprop`` | exact for the discrete solve | every step's activations, O(N) | none (autograd replays the graph) |
 | ``adjoint`` | the continuous adjoint, solved backwards by torchdiffeq | O(1) in N | one adjoint solve |
+| ``checkpoint`` | exact for the discrete solve (backprop replayed) | O(N/b + b) states, b ≈ √N | one forward solve |
+| ``reversible`` | exact up to the checked reconstruction error | O(N/k + 1) states | one per step (inverse) |
+| ``exact_reversal`` | exact; eq. (4) in fixed point, undone bit for bit | O(1) + log₂(1/|c|) bits/step | one per step |
 
-Each mode is one small class with ``solve(problem, stats)``; adding a mode is one class plus one line in
+(c = 1 − αΔt.) Each mode is one small class with ``solve(problem, stats)``; adding a mode is one class plus one line in
 :data:`BACKWARD_MODES`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
 import torchdiffeq
-from torch import Tensor
 
+from .checkpoint import Checkpoint
+from .exact_reversal import ExactReversal
 from .grid import fixed_grid
-from .integrate import StepHook, integrate
+from .integrate import integrate
+from .problem import BackwardMode, Problem
 from .registry import METHODS, get_method
-from .stats import SolveStats
+from .reversible import Reversible
 from .system import CountedFunction
-
-
-@dataclass
-class Problem:
-    """One validated initial value problem q' = p, p' = a(t, q, p) on the output times ``t``.
-
-    ``func`` maps (t, (q, p)) to (q', p'); it may also implement the partitioned or split protocol
-    (:mod:`solvers.system`). ``options`` are the method's options (``step_size`` among them).
-    """
-
-    func: Any
-    q0: Tensor
-    p0: Tensor
-    t: Tensor
-    method: str
-    options: dict[str, Any] = field(default_factory=dict)
-    rtol: float = 1e-7
-    atol: float = 1e-9
-    adjoint_options: dict[str, Any] = field(default_factory=dict)
-    after_step: StepHook | None = None
-
-    @property
-    def partitioned(self) -> bool:
-        return self.method in METHODS
-
-    @property
-    def step_size(self) -> float | None:
-        return self.options.get("step_size")
-
-
-class BackwardMode:
-    """Base class: solve a :class:`Problem` so that autograd produces gradients in this mode's way."""
-
-    name: ClassVar[str]
-    supports_after_step: ClassVar[bool] = False
-
-    def solve(self, problem: Problem, stats: SolveStats) -> tuple[Tensor, Tensor]:
-        raise NotImplementedError
 
 
 class Backprop(BackwardMode):
@@ -131,6 +95,9 @@ _FIXED_GRID_METHODS = {"euler", "midpoint", "heun2", "heun3", "rk4", "explicit_a
 BACKWARD_MODES: dict[str, type[BackwardMode]] = {
     Backprop.name: Backprop,
     ContinuousAdjoint.name: ContinuousAdjoint,
+    Checkpoint.name: Checkpoint,
+    Reversible.name: Reversible,
+    ExactReversal.name: ExactReversal,
 }
 
 

@@ -1,4 +1,4 @@
-"""The fixed-step loop on a (q, p) state, shared by every partitioned method."""
+"""The fixed-step loop on a (q, p) state, shared by every partitioned method and every backward mode."""
 
 from __future__ import annotations
 
@@ -12,6 +12,64 @@ from .methods import PartitionedMethod
 from .system import PartitionedSystem
 
 StepHook = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
+
+
+class StepGrid:
+    """The grid of a fixed-step solve (:func:`solvers.grid.fixed_grid`) and the outputs each step completes.
+
+    Step k goes from ``points[k]`` to ``points[k + 1]``; ``plan[k]`` lists the outputs it completes as
+    (index into t, slope) pairs (:func:`solvers.grid.output_plan`). ``times`` holds the points as a tensor in the
+    state's dtype and device, so that a method sees the same ``t`` whichever mode runs it.
+    """
+
+    def __init__(self, t: Tensor, step_size: float | None, like: Tensor):
+        self.points = fixed_grid(t, step_size)
+        self.plan = output_plan(t.tolist(), self.points)
+        self.times = torch.tensor(self.points, dtype=like.dtype, device=like.device)
+        self.num_outputs = len(t)
+
+    @property
+    def steps(self) -> int:
+        return len(self.points) - 1
+
+    def completed(self, first: int, last: int) -> list[int]:
+        """The outputs (indices into t) that steps ``first`` … ``last − 1`` complete."""
+        return [j for k in range(first, last) for j, _ in self.plan[k]]
+
+    def dt(self, k: int) -> float:
+        """The length of step k (0 for the degenerate last step a rounded grid may have)."""
+        return self.points[k + 1] - self.points[k]
+
+
+def advance(
+    method: PartitionedMethod,
+    system: PartitionedSystem,
+    grid: StepGrid,
+    first: int,
+    last: int,
+    q: Tensor,
+    p: Tensor,
+    qs: list[Tensor],
+    ps: list[Tensor],
+    after_step: StepHook | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Run steps ``first`` … ``last − 1`` from (q, p) at ``grid.points[first]`` and return the state at ``last``.
+
+    Outputs completed on the way are written into ``qs``/``ps`` (linear interpolants between grid points).
+    ``after_step``, when given, maps each new (q, p) before the next step; it is not part of the ODE.
+    """
+    for k in range(first, last):
+        dt = grid.dt(k)
+        q_next, p_next = q, p
+        if dt != 0:
+            q_next, p_next = method.step(system, grid.times[k], dt, q, p)
+            if after_step is not None:
+                q_next, p_next = after_step(q_next, p_next)
+        for j, slope in grid.plan[k]:
+            qs[j] = interpolate(q, q_next, slope)
+            ps[j] = interpolate(p, p_next, slope)
+        q, p = q_next, p_next
+    return q, p
 
 
 def integrate(
@@ -29,20 +87,8 @@ def integrate(
     interpolants. ``after_step``, when given, maps each new (q, p) before the next step (used by models that
     regularise the hidden state, e.g. dropout after every layer); it is not part of the ODE.
     """
-    grid = fixed_grid(t, step_size)
-    plan = output_plan(t.tolist(), grid)
-    grid_times = torch.tensor(grid, dtype=q0.dtype)
+    grid = StepGrid(t, step_size, q0)
     qs: list[Tensor] = [q0] * len(t)
     ps: list[Tensor] = [p0] * len(t)
-    q, p = q0, p0
-    for k, (t_start, t_end) in enumerate(zip(grid[:-1], grid[1:])):
-        q_next, p_next = q, p
-        if t_end != t_start:
-            q_next, p_next = method.step(system, grid_times[k], t_end - t_start, q, p)
-            if after_step is not None:
-                q_next, p_next = after_step(q_next, p_next)
-        for j, slope in plan[k]:
-            qs[j] = interpolate(q, q_next, slope)
-            ps[j] = interpolate(p, p_next, slope)
-        q, p = q_next, p_next
+    advance(method, system, grid, 0, grid.steps, q0, p0, qs, ps, after_step)
     return torch.stack(qs), torch.stack(ps)

@@ -1,0 +1,312 @@
+"""Backward mode "reversible": gradients of the discrete solve from states rebuilt backwards, in O(N/k + 1) memory.
+
+The forward pass runs without a graph and keeps only anchor states, every k steps, and the final state. The
+backward pass takes the blocks from last to first; inside a block it starts from the exact state at the
+block's end, undoes one step at a time with the method's ``inverse`` (for eq. (4): q = q⁺ − Δt p⁺, then
+p = (p⁺ − Δt(g(t, q) − γq)) / (1 − αΔt)) and replays that step with a graph to take its vector-Jacobian
+product for the state and for every parameter (the force evaluated by the inverse is reused, so a step costs
+one evaluation and one backward pass of the force).
+
+Undoing a damped step expands round-off by about |1 − αΔt|⁻¹, so plain reversal over N steps is wrong at
+depth. The anchor spacing k is therefore chosen from the a-priori bound of :mod:`solvers.amplification`: the
+largest k whose estimated reconstruction error ε Σ_{j≤k} A(j) stays below a quarter of the tolerance (default
+ε^{2/3} of the dtype: 2.4e-5 in float32, 3.7e-11 in float64). Each block is then checked a posteriori: its
+rebuilt first state is compared with the stored anchor, and when they differ by more than the tolerance
+(relative, max-norm) the block's gradient is discarded, the block is recomputed forward from its anchor with
+its k states kept, and backpropagated from those. A wrong state is never used silently.
+
+Options (in ``odeint(..., options=...)``): ``anchor_every`` (k, overriding the automatic choice) and
+``reconstruction_tol``. ``SolveStats.extra`` reports ``anchor_every``, ``anchors`` (states stored),
+``amplification_bound`` (A(k)), ``force_lipschitz``, ``max_reconstruction_error`` and ``recomputed_blocks``.
+The a-priori estimate costs about ten evaluations of the force in the forward pass.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from .amplification import amplification, force_lipschitz, inverse_step_matrices
+from .checkpoint import require_partitioned
+from .integrate import StepGrid, advance
+from .methods import PartitionedMethod
+from .problem import BackwardMode, Problem
+from .registry import METHODS, get_method
+from .stats import SolveStats
+from .system import CountedFunction, is_split
+
+SAFETY = 4.0
+
+State = tuple[Tensor, Tensor]
+
+
+@dataclass
+class AnchorSpacing:
+    """The anchor spacing k and the figures it was chosen from."""
+
+    every: int
+    bound: float
+    estimated_error: float
+    tolerance: float
+    lipschitz: float
+
+
+def _distinct_steps(grid: StepGrid) -> list[float]:
+    """The step lengths the bound must cover: the first, the shortest and the longest non-zero one."""
+    steps = [grid.dt(k) for k in range(grid.steps) if grid.dt(k) != 0]
+    if not steps:
+        return []
+    return sorted({steps[0], min(steps, key=abs), max(steps, key=abs)})
+
+
+def choose_spacing(method: PartitionedMethod, system: CountedFunction, grid: StepGrid, q0: Tensor,
+                   options: dict) -> AnchorSpacing:
+    """k from the a-priori bound, or ``options["anchor_every"]``; raises where a step cannot be undone at all."""
+    eps = torch.finfo(q0.dtype).eps
+    tolerance = float(options.get("reconstruction_tol", eps ** (2 / 3)))
+    given = options.get("anchor_every")
+    if given is not None and (isinstance(given, bool) or not isinstance(given, int) or given < 1):
+        raise ValueError(f"anchor_every: must be a positive integer number of steps, got {given!r}")
+    steps = _distinct_steps(grid)
+    if not steps:
+        return AnchorSpacing(max(1, grid.steps), 1.0, 0.0, tolerance, 0.0)
+    starts = {0, max(0, grid.steps - 1)}
+    lipschitz = max(force_lipschitz(system, grid.times[k], q0) for k in starts)
+    matrices = []
+    for dt in steps:
+        m = inverse_step_matrices(method, system.alpha, system.gamma, lipschitz, dt)
+        one_step = float(torch.linalg.matrix_norm(m, ord=2).max()) if torch.isfinite(m).all() else math.inf
+        if one_step > 1 / eps:
+            raise ValueError(
+                f"adjoint='reversible': a step of method {method.name!r} cannot be undone at alpha={system.alpha:g} "
+                f"and step_size={dt:g} (alpha * step_size = {system.alpha * dt:g}; undoing one step multiplies "
+                f"errors by {one_step:.3g}); use adjoint='checkpoint', which needs no inverse"
+            )
+        matrices.append(m)
+    stacked = torch.cat(matrices)
+    if given is None:
+        growth = amplification(stacked, grid.steps, tolerance / (SAFETY * eps))
+        sums = torch.tensor(growth, dtype=torch.float64).cumsum(0)
+        every = max(1, int((sums * eps <= tolerance / SAFETY).sum()))
+    else:
+        every = min(given, grid.steps)
+        growth = amplification(stacked, every, math.inf)
+    estimated = eps * sum(growth[:every])
+    spacing = AnchorSpacing(every, growth[min(every, len(growth)) - 1], estimated, tolerance, lipschitz)
+    if not estimated <= tolerance:
+        warnings.warn(
+            f"adjoint='reversible': undoing a block of {every} steps amplifies round-off by up to "
+            f"{spacing.bound:.3g} in {q0.dtype} (estimated reconstruction error {estimated:.3g}, tolerance "
+            f"{tolerance:.3g}); blocks that fail the check are recomputed from their anchors, which costs one more "
+            f"forward solve of the block and memory of its {every} states. adjoint='checkpoint' avoids the inverse.",
+            RuntimeWarning, stacklevel=4,
+        )
+    return spacing
+
+
+def accumulate(totals: list[Tensor | None], grads: Sequence[Tensor | None]) -> None:
+    """totals[i] += grads[i], where None stands for a tensor that no step has touched yet."""
+    for i, g in enumerate(grads):
+        if g is not None:
+            totals[i] = g if totals[i] is None else totals[i] + g
+
+
+def _relative_error(state: State, anchor: State) -> float:
+    scale = max(float(anchor[0].abs().max()), float(anchor[1].abs().max()), torch.finfo(anchor[0].dtype).tiny)
+    error = max(float((state[0] - anchor[0]).abs().max()), float((state[1] - anchor[1]).abs().max()))
+    return error / scale if math.isfinite(error) else math.inf
+
+
+class ForceReuse:
+    """The split system as the backward pass sees it: a force evaluated while undoing a step is kept with its graph.
+
+    An inverse step evaluates g(t, q) at the state it restores, and replaying that step for its vector-Jacobian
+    product needs g at the same q with a graph. Outside autograd the force is therefore evaluated on a leaf copy
+    of q with a graph and its value returned; :meth:`leaf` hands that leaf to the replayed step, whose call of
+    ``force`` on it gets the kept result. One evaluation per step instead of two; any other call is evaluated
+    normally.
+    """
+
+    def __init__(self, system: CountedFunction):
+        self.system, self.alpha, self.gamma = system, system.alpha, system.gamma
+        self._source: Tensor | None = None
+        self._leaf: Tensor | None = None
+        self._force: Tensor | None = None
+
+    def force(self, t: Tensor, q: Tensor) -> Tensor:
+        if q is self._leaf:
+            return self._force
+        if torch.is_grad_enabled():
+            return self.system.force(t, q)
+        with torch.enable_grad():
+            leaf = q.detach().requires_grad_(True)
+            force = self.system.force(t, leaf)
+        self._source, self._leaf, self._force = q, leaf, force
+        return force.detach()
+
+    def acceleration(self, t: Tensor, q: Tensor, p: Tensor) -> Tensor:
+        return self.force(t, q) - self.gamma * q - self.alpha * p
+
+    def forget(self) -> None:
+        """Drop the kept force and its graph."""
+        self._source = self._leaf = self._force = None
+
+    def leaf(self, q: Tensor) -> Tensor:
+        """The leaf the kept force was evaluated on when ``q`` is the state it was evaluated at, else a new leaf."""
+        if q is self._source:
+            return self._leaf
+        return q.detach().requires_grad_(True)
+
+
+class BlockReversal:
+    """The forward solve with anchors and its block-by-block backward pass (see the module docstring)."""
+
+    def __init__(self, method: PartitionedMethod, system: CountedFunction, grid: StepGrid, spacing: AnchorSpacing,
+                 stats: SolveStats):
+        self.method, self.system, self.grid, self.spacing, self.stats = method, system, grid, spacing, stats
+        self.reuse = ForceReuse(system)
+        self.anchors: dict[int, State] = {}
+
+    def blocks(self) -> list[tuple[int, int]]:
+        k = self.spacing.every
+        return [(first, min(first + k, self.grid.steps)) for first in range(0, self.grid.steps, k)]
+
+    def forward(self, q0: Tensor, p0: Tensor) -> State:
+        qs: list[Tensor] = [q0] * self.grid.num_outputs
+        ps: list[Tensor] = [p0] * self.grid.num_outputs
+        self.anchors = {0: (q0, p0)}
+        q, p = q0, p0
+        for first, last in self.blocks():
+            q, p = advance(self.method, self.system, self.grid, first, last, q, p, qs, ps)
+            self.anchors[last] = (q, p)
+        self.stats.extra.update(anchors=len(self.anchors), max_reconstruction_error=0.0, recomputed_blocks=0)
+        return torch.stack(qs), torch.stack(ps)
+
+    def _undone(self, first: int, last: int) -> Iterator[tuple[int, Tensor, Tensor]]:
+        """(k, q_k, p_k) for k = last − 1 … first, rebuilt with the method's inverse from the anchor at ``last``."""
+        q, p = self.anchors[last]
+        for k in range(last - 1, first - 1, -1):
+            if self.grid.dt(k) != 0:
+                with torch.no_grad():
+                    q, p = self.method.inverse(self.reuse, self.grid.times[k], self.grid.dt(k), q, p)
+            yield k, q, p
+
+    def _recomputed(self, first: int, last: int) -> Iterator[tuple[int, Tensor, Tensor]]:
+        """The same states, recomputed forward from the anchor at ``first`` and kept."""
+        states = [self.anchors[first]]
+        for k in range(first, last - 1):
+            q, p = states[-1]
+            if self.grid.dt(k) != 0:
+                with torch.no_grad():
+                    q, p = self.method.step(self.system, self.grid.times[k], self.grid.dt(k), q, p)
+            states.append((q, p))
+        for k in range(last - 1, first - 1, -1):
+            yield k, *states.pop()
+
+    def _backprop(self, states: Iterator[tuple[int, Tensor, Tensor]], adjoint: State, grad_qs: Tensor,
+                  grad_ps: Tensor, params: Sequence[Tensor]) -> tuple[State, list[Tensor | None], State]:
+        """Vector-Jacobian products of the steps whose start states ``states`` yields, last step first."""
+        aq, ap = adjoint
+        grads: list[Tensor | None] = [None] * len(params)
+        q = p = None
+        for k, q, p in states:
+            outputs = self.grid.plan[k]
+            for j, slope in outputs:
+                if slope != 0.0:
+                    aq, ap = aq + slope * grad_qs[j], ap + slope * grad_ps[j]
+            if self.grid.dt(k) != 0:
+                with torch.enable_grad():
+                    qv, pv = self.reuse.leaf(q), p.detach().requires_grad_(True)
+                    q_next, p_next = self.method.step(self.reuse, self.grid.times[k], self.grid.dt(k), qv, pv)
+                    aq, ap, *step_grads = torch.autograd.grad(
+                        (q_next, p_next), (qv, pv, *params), (aq, ap), allow_unused=True
+                    )
+                aq = torch.zeros_like(q) if aq is None else aq
+                ap = torch.zeros_like(p) if ap is None else ap
+                accumulate(grads, step_grads)
+            for j, slope in outputs:
+                if slope != 1.0:
+                    aq, ap = aq + (1.0 - slope) * grad_qs[j], ap + (1.0 - slope) * grad_ps[j]
+        return (aq, ap), grads, (q, p)
+
+    def backward(self, grad_qs: Tensor, grad_ps: Tensor, params: Sequence[Tensor]) -> tuple[State, list]:
+        self.system.phase = "backward"
+        adjoint = (torch.zeros_like(grad_qs[0]), torch.zeros_like(grad_ps[0]))
+        totals: list[Tensor | None] = [None] * len(params)
+        extra = self.stats.extra
+        for first, last in reversed(self.blocks()):
+            block_adjoint, grads, start = self._backprop(self._undone(first, last), adjoint, grad_qs, grad_ps, params)
+            error = _relative_error(start, self.anchors[first])
+            extra["max_reconstruction_error"] = max(extra["max_reconstruction_error"], error)
+            if not error <= self.spacing.tolerance:
+                extra["recomputed_blocks"] += 1
+                block_adjoint, grads, _ = self._backprop(self._recomputed(first, last), adjoint, grad_qs, grad_ps,
+                                                         params)
+            adjoint = block_adjoint
+            accumulate(totals, grads)
+        self.reuse.forget()
+        aq, ap = adjoint
+        return (aq + grad_qs[0], ap + grad_ps[0]), totals
+
+
+class _ReversibleSolve(torch.autograd.Function):
+    """Autograd's view of a :class:`BlockReversal`: inputs q0, p0 and the parameters; outputs (qs, ps)."""
+
+    @staticmethod
+    def forward(ctx, reversal: BlockReversal, q0: Tensor, p0: Tensor, *params: Tensor) -> State:
+        ctx.reversal = reversal
+        ctx.save_for_backward(*params)
+        return reversal.forward(q0, p0)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_qs: Tensor, grad_ps: Tensor):
+        (aq, ap), grads = ctx.reversal.backward(grad_qs, grad_ps, ctx.saved_tensors)
+        return (None, aq, ap, *grads)
+
+
+def invertible_method(problem: Problem, mode: str) -> PartitionedMethod:
+    """The problem's method, after checking that it is a partitioned method with an inverse."""
+    require_partitioned(problem, mode)
+    method = get_method(problem.method)
+    if not method.invertible:
+        invertible = sorted(name for name, cls in METHODS.items() if cls.invertible)
+        raise ValueError(f"method={problem.method!r} has no inverse, which adjoint={mode!r} needs "
+                         f"(invertible methods: {invertible}); use adjoint='checkpoint'")
+    return method
+
+
+def split_system(problem: Problem, stats: SolveStats, mode: str) -> CountedFunction:
+    """The counted field, after checking that it exposes the force that an inverse step evaluates."""
+    counted = CountedFunction(problem.func, stats)
+    if not is_split(counted):
+        raise TypeError(
+            f"func: adjoint={mode!r} undoes steps, which evaluates force(t, q) and needs alpha and gamma "
+            f"(the solvers.SplitSystem protocol, which a bound GraphCONField implements); got "
+            f"{type(problem.func).__name__}. Use adjoint='checkpoint' for a plain function."
+        )
+    return counted
+
+
+class Reversible(BackwardMode):
+    """Reversible backprop with anchors every k steps: exact gradients of the discrete solve, O(N/k + 1) states."""
+
+    name = "reversible"
+
+    def solve(self, problem: Problem, stats: SolveStats) -> State:
+        method = invertible_method(problem, self.name)
+        counted = split_system(problem, stats, self.name)
+        method.check_system(counted)
+        grid = StepGrid(problem.t, problem.step_size, problem.q0)
+        spacing = choose_spacing(method, counted, grid, problem.q0, problem.options)
+        stats.steps = grid.steps
+        stats.extra.update(anchor_every=spacing.every, amplification_bound=spacing.bound,
+                           force_lipschitz=spacing.lipschitz)
+        reversal = BlockReversal(method, counted, grid, spacing, stats)
+        return _ReversibleSolve.apply(reversal, problem.q0, problem.p0, *problem.parameters())
