@@ -114,9 +114,12 @@ def _heterophilic_graphcon_gcn(lr: float, hidden: int, layers: int, dropout: flo
 
 
 _HETEROPHILIC_TRAINING = {"epochs": 1500, "patience": 100, "select": "val_loss"}
-_GRAPHCON_GAT_HETEROPHILIC = Settings(hidden=64, layers=5, lr=0.001, weight_decay=1e-5, dropout=0.3,
-                                      input_dropout=0.3, step_dropout=0.3, alpha=0.0, gamma=0.0, heads=4,
-                                      residual=1, source=PUBLISHED, **_HETEROPHILIC_TRAINING)
+# The authors' GraphCON-GAT defaults (nhid 64, 4 heads, lr 0.001, wd 1e-5) with 2 layers and dropout 0.5 instead of
+# 5 and 0.3: chosen by mean validation accuracy over Texas's 10 splits (5 layers/0.3 gave 76.1 %, 2/0.5 79.8 %).
+_GRAPHCON_GAT_HETEROPHILIC = Settings(hidden=64, layers=2, lr=0.001, weight_decay=1e-5, dropout=0.5,
+                                      input_dropout=0.5, step_dropout=0.5, alpha=0.0, gamma=0.0, heads=4,
+                                      residual=1, source="the authors' GraphCON-GAT defaults, depth and dropout "
+                                      "chosen here", **_HETEROPHILIC_TRAINING)
 _GCN = Settings(hidden=64, layers=2, lr=0.01, weight_decay=5e-4, dropout=0.5, input_dropout=0.5)
 _GAT = Settings(hidden=8, layers=2, heads=8, lr=0.005, weight_decay=5e-4, dropout=0.6, input_dropout=0.6,
                 epochs=300, patience=100)
@@ -140,6 +143,8 @@ SETTINGS: dict[tuple[str, str], Settings] = {
     **{(d, "gcn"): _GCN for d in HOMOPHILIC},
     **{(d, "gat"): _GAT for d in HOMOPHILIC},
     **{(d, "graphcon-gcn"): _GRAPHCON_GCN_HOMOPHILIC for d in HOMOPHILIC},
+    # CiteSeer's own choice, by validation accuracy on splits 100 and 101 (70.7 % with Cora's dropout 0.5, 71.8 %).
+    ("citeseer", "graphcon-gcn"): dataclasses.replace(_GRAPHCON_GCN_HOMOPHILIC, dropout=0.8, input_dropout=0.8),
     **{(d, "graphcon-gat"): _GRAPHCON_GAT_HOMOPHILIC for d in HOMOPHILIC},
     # GRAND's "time" T with step 1 is round(T) steps of eq. (4).
     ("cora", "graphcon-tran"): _graphcon_tran(80, 18, 0.01334, 0.005077, 0.1717, 0.5, "adamax", 8,
