@@ -67,7 +67,9 @@ class Settings:
     """Model and training hyperparameters of one (dataset, model) pair.
 
     ``dropout`` is the encoder-output (GraphCON) or between-layer (GCN/GAT) rate; ``step_dropout`` acts on X and Y
-    after every GraphCON step; ``residual`` is the authors' residual term inside σ (1/2 for GCN, 1 = on for GAT).
+    after every GraphCON step; ``residual`` is the authors' residual term inside σ (1/2 for GCN, 1 = on for GAT);
+    ``activation`` is σ ("relu", "elu", "identity"; empty for the model's own: ReLU for GraphCON-GCN, ELU for
+    GraphCON-GAT as in the authors' code, identity for GraphCON-Tran as in GRAND's linear diffusion).
     """
 
     hidden: int = 64
@@ -85,6 +87,9 @@ class Settings:
     attention: str = "scaled_dot"
     attention_channels: int = 0
     attention_fixed: bool = False
+    attention_dropout: float = 0.0
+    activation: str = ""
+    uniform_init: bool = False
     encoder_activation: bool = True
     optimizer: str = "adam"
     epochs: int = 200
@@ -105,20 +110,24 @@ def _heterophilic_graphcon_gcn(lr: float, hidden: int, layers: int, dropout: flo
                                residual: int) -> Settings:
     return Settings(hidden=hidden, layers=layers, lr=lr, weight_decay=weight_decay, dropout=dropout,
                     input_dropout=dropout, step_dropout=dropout, alpha=0.0, gamma=0.0, residual=residual,
-                    epochs=1500, patience=100, select="val_loss", source=PUBLISHED)
+                    uniform_init=True, epochs=1500, patience=100, select="val_loss", source=PUBLISHED)
 
 
 _HETEROPHILIC_TRAINING = {"epochs": 1500, "patience": 100, "select": "val_loss"}
-_GRAPHCON_GAT_HETEROPHILIC = Settings(hidden=64, layers=5, lr=0.001, weight_decay=1e-5, dropout=0.3,
-                                      input_dropout=0.3, step_dropout=0.3, alpha=0.0, gamma=0.0, heads=4,
-                                      residual=1, source=PUBLISHED, **_HETEROPHILIC_TRAINING)
+# The authors' GraphCON-GAT defaults (nhid 64, 4 heads, lr 0.001, wd 1e-5) with 2 layers and dropout 0.5 instead of
+# 5 and 0.3: chosen by mean validation accuracy over Texas's 10 splits (5 layers/0.3 gave 76.1 %, 2/0.5 79.8 %).
+_GRAPHCON_GAT_HETEROPHILIC = Settings(hidden=64, layers=2, lr=0.001, weight_decay=1e-5, dropout=0.5,
+                                      input_dropout=0.5, step_dropout=0.5, alpha=0.0, gamma=0.0, heads=4,
+                                      residual=1, source="the authors' GraphCON-GAT defaults, depth and dropout "
+                                      "chosen here", **_HETEROPHILIC_TRAINING)
 _GCN = Settings(hidden=64, layers=2, lr=0.01, weight_decay=5e-4, dropout=0.5, input_dropout=0.5)
 _GAT = Settings(hidden=8, layers=2, heads=8, lr=0.005, weight_decay=5e-4, dropout=0.6, input_dropout=0.6,
                 epochs=300, patience=100)
-_GRAPHCON_GCN_HOMOPHILIC = Settings(hidden=64, layers=2, lr=0.01, weight_decay=5e-4, dropout=0.5,
+# Chosen by mean validation accuracy on two Cora splits (seeds 100, 101) that the reported runs do not use.
+_GRAPHCON_GCN_HOMOPHILIC = Settings(hidden=128, layers=2, lr=0.01, weight_decay=5e-3, dropout=0.5,
                                     input_dropout=0.5)
-_GRAPHCON_GAT_HOMOPHILIC = Settings(hidden=64, layers=2, heads=4, lr=0.005, weight_decay=5e-4, dropout=0.5,
-                                    input_dropout=0.5, epochs=300, patience=100)
+_GRAPHCON_GAT_HOMOPHILIC = Settings(hidden=64, layers=2, heads=4, lr=0.005, weight_decay=5e-4, dropout=0.8,
+                                    input_dropout=0.8, epochs=300, patience=100)
 
 
 def _graphcon_tran(hidden: int, time_steps: int, lr: float, weight_decay: float, dropout: float,
@@ -134,6 +143,8 @@ SETTINGS: dict[tuple[str, str], Settings] = {
     **{(d, "gcn"): _GCN for d in HOMOPHILIC},
     **{(d, "gat"): _GAT for d in HOMOPHILIC},
     **{(d, "graphcon-gcn"): _GRAPHCON_GCN_HOMOPHILIC for d in HOMOPHILIC},
+    # CiteSeer's own choice, by validation accuracy on splits 100 and 101 (70.7 % with Cora's dropout 0.5, 71.8 %).
+    ("citeseer", "graphcon-gcn"): dataclasses.replace(_GRAPHCON_GCN_HOMOPHILIC, dropout=0.8, input_dropout=0.8),
     **{(d, "graphcon-gat"): _GRAPHCON_GAT_HOMOPHILIC for d in HOMOPHILIC},
     # GRAND's "time" T with step 1 is round(T) steps of eq. (4).
     ("cora", "graphcon-tran"): _graphcon_tran(80, 18, 0.01334, 0.005077, 0.1717, 0.5, "adamax", 8,
@@ -169,25 +180,30 @@ def build_model(model: str, settings: Settings, in_channels: int, classes: int) 
                             drop_edge=s.drop_edge)
     if model == "gat":
         return GATNodeModel(in_channels, s.hidden, classes, num_layers=s.layers, heads=s.heads, dropout=s.dropout)
-    couplings: dict[str, tuple[str, dict[str, Any], Callable[[Tensor], Tensor] | None]] = {
-        "graphcon-gcn": ("gcn", {"residual": s.residual or None}, None),
-        "graphcon-gat": ("gat", {"residual": bool(s.residual)}, F.elu),
+    couplings: dict[str, tuple[str, dict[str, Any], str]] = {
+        "graphcon-gcn": ("gcn", {"residual": s.residual or None}, "relu"),
+        "graphcon-gat": ("gat", {"residual": bool(s.residual), "dropout": s.attention_dropout}, "elu"),
         "graphcon-tran": ("transformer", {"attention": s.attention, "fixed": s.attention_fixed,
-                                          "attention_channels": s.attention_channels or None}, _identity),
+                                          "attention_channels": s.attention_channels or None}, "identity"),
     }
     if model not in couplings:
         raise ValueError(f"model: unknown model {model!r}; known: {', '.join(MODELS)}")
     coupling, options, activation = couplings[model]
+    if s.activation and s.activation not in ACTIVATIONS:
+        raise ValueError(f"activation: unknown activation {s.activation!r}; known: {', '.join(ACTIVATIONS)}")
     return GraphCONNodeModel(
         in_channels, s.hidden, classes, coupling=coupling, coupling_options=options, num_layers=s.layers,
-        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=activation, heads=s.heads,
-        dropout=s.dropout, input_dropout=s.input_dropout, step_dropout=s.step_dropout,
-        encoder_activation=torch.relu if s.encoder_activation else None,
+        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=ACTIVATIONS[s.activation or activation],
+        heads=s.heads, dropout=s.dropout, input_dropout=s.input_dropout, step_dropout=s.step_dropout,
+        encoder_activation=torch.relu if s.encoder_activation else None, uniform_init=s.uniform_init,
     )
 
 
 def _identity(x: Tensor) -> Tensor:
     return x
+
+
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"relu": torch.relu, "elu": F.elu, "identity": _identity}
 
 
 @dataclass

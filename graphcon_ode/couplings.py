@@ -175,9 +175,9 @@ class GCN(Coupling):
 class ResidualGATConv(nn.Module):
     """A multi-head GAT layer (heads averaged) plus the authors' learnable residual: F(X) = A(X) X W + b + R(X)."""
 
-    def __init__(self, channels: int, heads: int = 1, bias: bool = True):
+    def __init__(self, channels: int, heads: int = 1, bias: bool = True, dropout: float = 0.0):
         super().__init__()
-        self.conv = GATConv(channels, channels, heads=heads, concat=False, bias=bias)
+        self.conv = GATConv(channels, channels, heads=heads, concat=False, bias=bias, dropout=dropout)
         self.residual = nn.Linear(channels, channels)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
@@ -194,15 +194,16 @@ class GAT(Coupling):
         A_ij = softmax_{j ∈ N_i ∪ {i}} LeakyReLU(aᵀ[W X_i ‖ W X_j]),
 
     with ``heads`` independent attention heads averaged (PyG's GATConv with ``concat=False``; self-loops added).
-    ``residual=True`` adds the authors' learnable linear term R(X) (:class:`ResidualGATConv`).
+    ``residual=True`` adds the authors' learnable linear term R(X) (:class:`ResidualGATConv`); ``dropout`` drops
+    attention coefficients in training (as in Veličković et al.).
     """
 
     def __init__(self, channels: int, heads: int = 1, num_steps: int | None = None,
-                 step_size: float | None = None, bias: bool = True, residual: bool = False):
+                 step_size: float | None = None, bias: bool = True, residual: bool = False, dropout: float = 0.0):
         def make() -> nn.Module:
             if residual:
-                return ResidualGATConv(channels, heads=heads, bias=bias)
-            return GATConv(channels, channels, heads=heads, concat=False, bias=bias)
+                return ResidualGATConv(channels, heads=heads, bias=bias, dropout=dropout)
+            return GATConv(channels, channels, heads=heads, concat=False, bias=bias, dropout=dropout)
 
         super().__init__(_replicate(make, num_steps), step_size)
 

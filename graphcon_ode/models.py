@@ -77,6 +77,9 @@ class GraphCONNodeModel(nn.Module):
         input_dropout: dropout on the raw features.
         step_dropout: dropout on X and Y after every step (the authors' models); needs adjoint=False.
         encoder_activation: nonlinearity after the encoder (ReLU as in the authors' models; None for linear).
+        uniform_init: draw every weight matrix (encoder, coupling, decoder; biases kept) from U(−1/√m, 1/√m),
+            m = ``hidden_channels``, as the authors' heterophilic GraphCON-GCN does, instead of the layers' own
+            initialisation.
         method, adjoint, options: passed to :func:`graphcon_ode.odeint` (``options`` overrides ``step_size``).
     """
 
@@ -102,6 +105,7 @@ class GraphCONNodeModel(nn.Module):
         adjoint: bool | str = False,
         options: dict | None = None,
         coupling_options: dict[str, Any] | None = None,
+        uniform_init: bool = False,
     ):
         super().__init__()
         if num_layers < 1:
@@ -127,6 +131,11 @@ class GraphCONNodeModel(nn.Module):
         self.method = method
         self.adjoint = adjoint
         self.options = {"step_size": step_size, **(options or {})}
+        if uniform_init:
+            bound = hidden_channels ** -0.5
+            for name, parameter in self.named_parameters():
+                if name.endswith("weight") and parameter.dim() == 2:
+                    nn.init.uniform_(parameter, -bound, bound)
 
     def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """X^N, the node features after the ODE block (before the decoder)."""

@@ -9,6 +9,7 @@ from experiments.dirichlet_energy import energy_curves, grid_graph
 from experiments.harness import RunStore
 from experiments.node_classification import MODELS, PAPER, SETTINGS, settings_for
 from graphcon_ode.cli import VERBS, main
+from graphcon_ode.datasets import MissingDatasetError
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -95,6 +96,12 @@ def test_node_classification_quick_end_to_end_and_resume(root, tmp_path, monkeyp
     assert rows_of(out) == rows
 
 
+def test_pubmed_without_its_files_is_one_clear_error(tmp_path):
+    with pytest.raises(MissingDatasetError, match=r"ind\.pubmed\.x.*PubMed/raw"):
+        main(["node-classification", "--quick", "--data-root", str(tmp_path), "--out", str(tmp_path / "out"),
+              "--dataset", "pubmed", "--model", "graphcon-tran"])
+
+
 def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch):
     out = tmp_path / "nc"
     argv = ["node-classification", "--data-root", root, "--out", str(out), "--dataset", "texas", "--model", "gcn",
@@ -135,3 +142,24 @@ def test_sensitivity_quick(root, tmp_path):
     assert [(r["swept"], r["alpha"], r["gamma"]) for r in rows] == [
         ("alpha", 0.0, 1.0), ("alpha", 1.0, 1.0), ("gamma", 1.0, 0.0), ("gamma", 1.0, 1.0)]
     assert (tmp_path / "sensitivity.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_table2_graphcon_beats_its_baselines_on_every_heterophilic_set(root, tmp_path):
+    """Full Table 2 protocol (10 geom-gcn splits): GraphCON-GCN/-GAT beat GCN/GAT by a wide margin."""
+    argv = ["node-classification", "--data-root", root, "--out", str(tmp_path), "--dataset", "texas", "wisconsin",
+            "cornell", "--model", "gcn", "gat", "graphcon-gcn", "graphcon-gat"]
+    assert main(argv) == 0
+    mean = {(r["dataset"], r["model"]): r["mean"] for r in rows_of(tmp_path)}
+    for dataset in ("texas", "wisconsin", "cornell"):
+        assert mean[dataset, "graphcon-gcn"] > mean[dataset, "gcn"] + 15
+        assert mean[dataset, "graphcon-gat"] > mean[dataset, "gat"] + 10
+
+
+@pytest.mark.slow
+def test_table1_cora_graphcon_gcn_within_one_paper_std(root, tmp_path):
+    argv = ["node-classification", "--data-root", root, "--out", str(tmp_path), "--dataset", "cora", "--model",
+            "graphcon-gcn", "--splits", "5", "--inits", "2"]
+    assert main(argv) == 0
+    (row,) = rows_of(tmp_path)
+    assert row["runs"] == 10 and row["within_paper_std"]

@@ -183,3 +183,12 @@ def test_node_model_builds_each_named_coupling():
                                   alpha=0.0, gamma=0.0)
         model(x, edge_index).sum().backward()
         assert all(p.grad is not None for p in model.parameters())
+
+
+def test_uniform_init_draws_every_weight_matrix_from_the_authors_range():
+    torch.manual_seed(0)
+    model = GraphCONNodeModel(300, 64, 5, coupling_options={"residual": 1}, uniform_init=True)
+    weights = {name: p for name, p in model.named_parameters() if name.endswith("weight")}
+    assert len(weights) == 4
+    for weight in weights.values():
+        assert weight.abs().max() <= 1 / 8 and abs(weight.std().item() - 1 / 8 / 3 ** 0.5) < 0.01
