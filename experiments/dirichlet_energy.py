@@ -28,6 +28,7 @@ from graphcon_ode.couplings import GAT, GCN, Coupling
 from graphcon_ode.energy import dirichlet_energy
 from graphcon_ode.field import GraphCONField
 from graphcon_ode.odeint import odeint
+from graphcon_ode.sparse import SparseOperator
 
 CHANNELS = 16
 ALPHAS = (0.0, 0.5)
@@ -45,7 +46,8 @@ def grid_graph(height: int, width: int) -> Tensor:
 def plain_stack_energies(coupling: Coupling, x0: Tensor, edge_index: Tensor, layers: int) -> list[float]:
     """E(X^n), n = 0..layers, of X^n = ReLU(F_n(X^{n-1}))."""
     graph = coupling.prepare(edge_index, x0.shape[0])
-    graph = {k: v.to(x0.dtype) if torch.is_floating_point(v) else v for k, v in graph.items()}
+    graph = {k: v.to(dtype=x0.dtype) if isinstance(v, SparseOperator) or torch.is_floating_point(v) else v
+             for k, v in graph.items()}
     energies, x = [float(dirichlet_energy(x0, edge_index))], x0
     for n in range(layers):
         x = torch.relu(coupling(x, graph, float(n)))

@@ -16,6 +16,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "node-classification": ("experiments.node_classification", "Tables 1 and 2: node classification accuracy"),
     "depth-sweep": ("experiments.depth_sweep", "Table 8: Cora accuracy of GraphCON-GCN and GCN+DropEdge by depth"),
     "sensitivity": ("experiments.sensitivity", "Fig. 3: GraphCON-GCN accuracy as alpha or gamma varies"),
+    "solver-comparison": ("experiments.solver_comparison",
+                          "accuracy, evaluations, time and state error of every method on trained models"),
 }
 
 
