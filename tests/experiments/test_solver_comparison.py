@@ -48,9 +48,9 @@ def test_solver_comparison_quick_end_to_end_and_resume(root, tmp_path, monkeypat
     argv = ["solver-comparison", "--quick", "--data-root", root, "--out", str(tmp_path), "--dataset", "texas"]
     assert main(argv) == 0
     rows = json.loads((tmp_path / "results.json").read_text())
-    assert [(r["model"], r["method"], r["rtol"]) for r in rows] == [
-        (model, method, rtol) for model in ("graphcon-gcn", "graphcon-gat")
-        for method, rtol in (("imex", None), ("verlet", None), ("dopri5", 1e-3))]
+    assert [(r["model"], r["method"], r["rtol"], r["atol"]) for r in rows] == [
+        (model, method, tol, tol) for model in ("graphcon-gcn", "graphcon-gat")
+        for method, tol in (("imex", None), ("verlet", None), ("dopri5", 1e-3))]
     required = {"dataset", "model", "method", "rtol", "nfe_forward", "nfe_backward", "seconds_per_epoch", "accuracy",
                 "state_error"}
     for row in rows:
