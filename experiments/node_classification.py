@@ -36,7 +36,7 @@ from torch_geometric.data import Data
 from experiments.harness import RunStore, add_common_arguments, mean_std, progress, write_results
 from graphcon_ode.datasets import geom_gcn_split, largest_connected_component, load_dataset, random_split
 from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
-from graphcon_ode.training import fit_node_classifier
+from graphcon_ode.training import FitResult, fit_node_classifier
 
 HOMOPHILIC = ("cora", "citeseer", "pubmed")
 HETEROPHILIC = ("texas", "wisconsin", "cornell")
@@ -70,6 +70,8 @@ class Settings:
     after every GraphCON step; ``residual`` is the authors' residual term inside σ (1/2 for GCN, 1 = on for GAT);
     ``activation`` is σ ("relu", "elu", "identity"; empty for the model's own: ReLU for GraphCON-GCN, ELU for
     GraphCON-GAT as in the authors' code, identity for GraphCON-Tran as in GRAND's linear diffusion).
+    ``method`` (eq. (4)'s "imex" by default), ``rtol``/``atol`` (adaptive methods only) and ``backward`` (the
+    backward mode) say how a GraphCON model solves its ODE.
     """
 
     hidden: int = 64
@@ -96,6 +98,10 @@ class Settings:
     patience: int = 0
     select: str = "val_accuracy"
     drop_edge: float = 0.0
+    method: str = "imex"
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    backward: str = "backprop"
     source: str = CHOSEN
 
     def key(self) -> str:
@@ -196,6 +202,7 @@ def build_model(model: str, settings: Settings, in_channels: int, classes: int) 
         step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=ACTIVATIONS[s.activation or activation],
         heads=s.heads, dropout=s.dropout, input_dropout=s.input_dropout, step_dropout=s.step_dropout,
         encoder_activation=torch.relu if s.encoder_activation else None, uniform_init=s.uniform_init,
+        method=s.method, rtol=s.rtol, atol=s.atol, adjoint=s.backward,
     )
 
 
@@ -231,8 +238,10 @@ def load_task(dataset: str, data_root: str | None, num_splits: int, seed: int) -
     return Task(dataset, data, splits)
 
 
-def train_once(task: Task, model: str, settings: Settings, split: int, init_seed: int) -> dict[str, Any]:
-    """Train ``model`` on split ``split`` from initialisation seed ``init_seed``; the run's record."""
+def train_model(task: Task, model: str, settings: Settings, split: int,
+                init_seed: int) -> tuple[nn.Module, FitResult, float]:
+    """Train ``model`` on split ``split`` from initialisation seed ``init_seed``: the network (its weights those of
+    the selected epoch), the scores and the training time in seconds."""
     torch.manual_seed(init_seed)
     net = build_model(model, settings, task.data.num_features, task.classes)
     train, val, test = task.splits[split][1]
@@ -243,13 +252,19 @@ def train_once(task: Task, model: str, settings: Settings, split: int, init_seed
         patience=settings.patience or None, select=settings.select,
         progress=f"{task.dataset} {model} split {split} init {init_seed}",
     )
+    return net, result, time.perf_counter() - start
+
+
+def train_once(task: Task, model: str, settings: Settings, split: int, init_seed: int) -> dict[str, Any]:
+    """Train ``model`` on split ``split`` from initialisation seed ``init_seed``; the run's record."""
+    _, result, seconds = train_model(task, model, settings, split, init_seed)
     return {
         "dataset": task.dataset, "model": model, "split": split, "split_seed": task.splits[split][0],
         "init_seed": init_seed, "settings": settings.key(), "hyperparameters": dataclasses.asdict(settings),
         "test_accuracy": result.test_accuracy,
         "val_accuracy": result.val_accuracy, "train_accuracy": result.train_accuracy,
         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-        "seconds": round(time.perf_counter() - start, 2),
+        "seconds": round(seconds, 2),
     }
 
 

@@ -18,6 +18,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "sensitivity": ("experiments.sensitivity", "Fig. 3: GraphCON-GCN accuracy as alpha or gamma varies"),
     "backward-accuracy": ("experiments.backward_accuracy", "gradient error of every backward mode against depth"),
     "memory-depth": ("experiments.memory_depth", "peak memory and time of every backward mode against depth"),
+    "solver-comparison": ("experiments.solver_comparison",
+                          "accuracy, evaluations, time and state error of every method on trained models"),
 }
 
 

@@ -15,9 +15,11 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv
 from torch_geometric.utils import dropout_edge
 
+from solvers import METHODS, SolveStats
+
 from .couplings import GAT, GCN, Coupling, TransformerAttention
-from .field import Activation, GraphCONField
-from .odeint import odeint
+from .field import Activation, BoundGraphCONField, GraphCONField
+from .odeint import is_fixed_step, known_methods, odeint
 
 
 def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
@@ -80,7 +82,13 @@ class GraphCONNodeModel(nn.Module):
         uniform_init: draw every weight matrix (encoder, coupling, decoder; biases kept) from U(−1/√m, 1/√m),
             m = ``hidden_channels``, as the authors' heterophilic GraphCON-GCN does, instead of the layers' own
             initialisation.
-        method, adjoint, options: passed to :func:`graphcon_ode.odeint` (``options`` overrides ``step_size``).
+        method, adjoint, options, rtol, atol: passed to :func:`graphcon_ode.odeint`. A fixed-step method steps
+            by ``step_size`` (``options`` may override it); an adaptive one ("dopri5", …) picks its own steps to
+            the tolerances ``rtol``, ``atol``.
+
+    Attributes:
+        last_stats: the :class:`solvers.SolveStats` of the latest solve (its ``nfe_backward`` fills in when
+            that solve's backward pass runs).
     """
 
     def __init__(
@@ -106,14 +114,21 @@ class GraphCONNodeModel(nn.Module):
         options: dict | None = None,
         coupling_options: dict[str, Any] | None = None,
         uniform_init: bool = False,
+        rtol: float = 1e-7,
+        atol: float = 1e-9,
     ):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
         if not step_size > 0:
             raise ValueError(f"step_size: must be > 0, got {step_size}")
+        if method not in known_methods():
+            raise ValueError(f"method: unknown method {method!r}; known methods: {', '.join(known_methods())}")
         if step_dropout and adjoint not in (False, "backprop"):
             raise ValueError("step_dropout: dropout after every step needs adjoint=False (backprop)")
+        if step_dropout and method not in METHODS:
+            raise ValueError(f"step_dropout: dropout after every step needs a partitioned method "
+                             f"({', '.join(sorted(METHODS))}), got method={method!r}")
         self.encoder = nn.Linear(in_channels, hidden_channels)
         self.field = GraphCONField(
             make_coupling(coupling, hidden_channels, heads=heads,
@@ -130,26 +145,57 @@ class GraphCONNodeModel(nn.Module):
         self.encoder_activation = encoder_activation
         self.method = method
         self.adjoint = adjoint
-        self.options = {"step_size": step_size, **(options or {})}
+        self.options = {"step_size": step_size, **(options or {})} if is_fixed_step(method) else dict(options or {})
+        self.rtol = rtol
+        self.atol = atol
+        self.last_stats: SolveStats | None = None
+        self._bound: tuple[tuple, BoundGraphCONField] | None = None
         if uniform_init:
             bound = hidden_channels ** -0.5
             for name, parameter in self.named_parameters():
                 if name.endswith("weight") and parameter.dim() == 2:
                     nn.init.uniform_(parameter, -bound, bound)
 
-    def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        """X^N, the node features after the ODE block (before the decoder)."""
+    @property
+    def end_time(self) -> float:
+        """T = NΔt, the end of the solve."""
+        return self.num_layers * self.step_size
+
+    def encode(self, x: Tensor) -> Tensor:
+        """X0 (= Y0): the encoded features, with the input and encoder-output dropouts."""
         x = dropout_features(x, self.input_dropout, self.training)
         x = self.encoder(x)
         if self.encoder_activation is not None:
             x = self.encoder_activation(x)
-        x = F.dropout(x, self.dropout, self.training)
-        t = torch.tensor([0.0, self.num_layers * self.step_size], dtype=x.dtype, device=x.device)
+        return F.dropout(x, self.dropout, self.training)
+
+    def solve(self, x0: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
+        """(X(T), Y(T)) from X0 = Y0 = ``x0`` by the model's method; the solve's counts go to ``last_stats``."""
+        t = torch.tensor([0.0, self.end_time], dtype=x0.dtype, device=x0.device)
         after_step = self._drop_state if self.step_dropout and self.training else None
-        graph = {"initial_state": x} if self.field.coupling.uses_initial_state else {}
-        xs, _ = odeint(self.field.bind(edge_index, **graph), (x, x), t, method=self.method, options=self.options,
-                       adjoint=self.adjoint, after_step=after_step)
-        return xs[-1]
+        (xs, ys), self.last_stats = odeint(
+            self.bound_field(edge_index, x0), (x0, x0), t, method=self.method, options=self.options,
+            rtol=self.rtol, atol=self.atol, adjoint=self.adjoint, after_step=after_step, return_stats=True)
+        return xs[-1], ys[-1]
+
+    def bound_field(self, edge_index: Tensor, x0: Tensor) -> BoundGraphCONField:
+        """The field bound to ``edge_index``, kept while the same, unchanged graph tensor comes back: the graph's
+        preprocessing (validation, normalisation, sparse layout) then runs once per graph instead of once per
+        forward pass (a fifth of a Cora training epoch; benchmarks/profile_step.py)."""
+        if self.field.coupling.uses_initial_state:
+            return self.field.bind(edge_index, initial_state=x0)
+        key = (edge_index.data_ptr(), edge_index.shape, edge_index.stride(), edge_index._version, edge_index.device)
+        if self._bound is None or self._bound[0] != key:
+            self._bound = (key, self.field.bind(edge_index))  # the bound field holds edge_index: its address stays
+        return self._bound[1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles leave the bound field behind (its sparse operators cannot be deep-copied)."""
+        return {**self.__dict__, "_bound": None}
+
+    def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """X^N, the node features after the ODE block (before the decoder)."""
+        return self.solve(self.encode(x), edge_index)[0]
 
     def _drop_state(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         return F.dropout(x, self.step_dropout, True), F.dropout(y, self.step_dropout, True)
