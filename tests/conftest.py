@@ -12,6 +12,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
+@pytest.fixture(scope="module")
+def private_cache(tmp_path_factory) -> Path:
+    """A fresh processed-dataset cache ($GRAPHCON_CACHE) for one test module, so no test reads another's files."""
+    with pytest.MonkeyPatch.context() as patch:
+        cache = tmp_path_factory.mktemp("cache")
+        patch.setenv("GRAPHCON_CACHE", str(cache))
+        yield cache
+
+
 @pytest.fixture
 def data_root() -> Path:
     """The offline dataset root: $GRAPHCON_DATA, else ../shared/data beside the project."""

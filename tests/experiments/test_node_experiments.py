@@ -11,12 +11,7 @@ from experiments.node_classification import MODELS, PAPER, SETTINGS, settings_fo
 from graphcon_ode.cli import VERBS, main
 from graphcon_ode.datasets import MissingDatasetError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def private_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRAPHCON_CACHE", str(tmp_path_factory.mktemp("cache")))
-        yield
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture

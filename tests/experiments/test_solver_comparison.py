@@ -8,12 +8,7 @@ from experiments.node_classification import settings_for
 from experiments.solver_comparison import configurations, relative_error
 from graphcon_ode.cli import VERBS, main
 
-
-@pytest.fixture(autouse=True, scope="module")
-def private_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRAPHCON_CACHE", str(tmp_path_factory.mktemp("cache")))
-        yield
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture

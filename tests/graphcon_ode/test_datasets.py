@@ -18,13 +18,7 @@ from graphcon_ode.datasets import (
     resolve_data_root,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def private_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        cache = tmp_path_factory.mktemp("cache")
-        patch.setenv("GRAPHCON_CACHE", str(cache))
-        yield cache
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture
