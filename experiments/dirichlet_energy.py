@@ -19,63 +19,31 @@ import csv
 import io
 from pathlib import Path
 
-import torch
 from matplotlib.figure import Figure
-from torch import Tensor
 
 from experiments.harness import RunStore, add_common_arguments, write_atomic, write_png, write_results
-from graphcon_ode.couplings import GAT, GCN, Coupling
+from graphcon_ode.claims import graphs
+from graphcon_ode.claims.dirichlet_figure import layerwise_features
 from graphcon_ode.energy import dirichlet_energy
-from graphcon_ode.field import GraphCONField
-from graphcon_ode.odeint import odeint
 
 CHANNELS = 16
 ALPHAS = (0.0, 0.5)
 
 
-def grid_graph(height: int, width: int) -> Tensor:
-    """The height × width grid with 4-neighbour connectivity, every edge listed in both directions."""
-    index = torch.arange(height * width).view(height, width)
-    right = torch.stack([index[:, :-1].reshape(-1), index[:, 1:].reshape(-1)])
-    down = torch.stack([index[:-1, :].reshape(-1), index[1:, :].reshape(-1)])
-    edges = torch.cat([right, down], dim=1)
-    return torch.cat([edges, edges.flip(0)], dim=1)
-
-
-def plain_stack_energies(coupling: Coupling, x0: Tensor, edge_index: Tensor, layers: int) -> list[float]:
-    """E(X^n), n = 0..layers, of X^n = ReLU(F_n(X^{n-1})), the force σ(F_n) of the bound field applied as a layer."""
-    layer = GraphCONField(coupling).bind(edge_index)
-    energies, x = [float(dirichlet_energy(x0, edge_index))], x0
-    for n in range(layers):
-        x = layer.force(torch.tensor(float(n)), x)
-        energies.append(float(dirichlet_energy(x, edge_index)))
-    return energies
-
-
-def graphcon_energies(coupling: Coupling, x0: Tensor, edge_index: Tensor, layers: int, alpha: float) -> list[float]:
-    """E(X^n), n = 0..layers, of eq. (4) with Δt = 1, γ = 1, Y^0 = X^0 and the layer-n weights at step n."""
-    field = GraphCONField(coupling, alpha=alpha, gamma=1.0).bind(edge_index)
-    t = torch.arange(layers + 1, dtype=x0.dtype)
-    xs, _ = odeint(field, (x0, x0), t, method="imex", options={"step_size": 1.0})
-    return [float(dirichlet_energy(x, edge_index)) for x in xs]
-
-
 def energy_curves(layers: int, seed: int, shared_weights: bool = False) -> dict[str, list[float]]:
-    """Model name → [E(X^0), ..., E(X^layers)] on the 10 × 10 grid."""
-    edge_index = grid_graph(10, 10)
-    generator = torch.Generator().manual_seed(seed)
-    x0 = torch.rand(100, CHANNELS, generator=generator, dtype=torch.float64)
+    """Model name → [E(X^0), ..., E(X^layers)] on the 10 × 10 grid.
+
+    The layers are those of the claims report (:func:`graphcon_ode.claims.dirichlet_figure.layerwise_features`):
+    for one coupling kind every model starts from the same seed, so the plain stack and both GraphCON stacks share
+    X^0 and the weights.
+    """
+    edges = graphs.edge_index(graphs.grid(10, 10))
     curves = {}
-    torch.manual_seed(seed)
-    num_steps = None if shared_weights else layers
-    for name, coupling in (("GCN", GCN(CHANNELS, num_steps=num_steps, step_size=1.0)),
-                           ("GAT", GAT(CHANNELS, num_steps=num_steps, step_size=1.0))):
-        coupling = coupling.double()
-        with torch.no_grad():
-            curves[name] = plain_stack_energies(coupling, x0, edge_index, layers)
-            for alpha in ALPHAS:
-                curves[f"GraphCON-{name} (α = {alpha:g})"] = graphcon_energies(coupling, x0, edge_index, layers,
-                                                                               alpha)
+    for kind, name in (("gcn", "GCN"), ("gat", "GAT")):
+        for alpha in (None, *ALPHAS):
+            label = name if alpha is None else f"GraphCON-{name} (α = {alpha:g})"
+            xs = layerwise_features(kind, alpha, seed, shared_weights, layers=layers, channels=CHANNELS)
+            curves[label] = [float(dirichlet_energy(x, edges)) for x in xs]
     return curves
 
 

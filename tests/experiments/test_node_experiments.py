@@ -5,9 +5,10 @@ import pytest
 import torch
 
 import experiments.node_classification as node_classification
-from experiments.dirichlet_energy import energy_curves, grid_graph
+from experiments.dirichlet_energy import energy_curves
 from experiments.harness import RunStore
 from experiments.node_classification import MODELS, PAPER, SETTINGS, settings_for
+from graphcon_ode.claims import graphs
 from graphcon_ode.cli import VERBS, main
 from graphcon_ode.datasets import MissingDatasetError
 
@@ -30,7 +31,7 @@ def test_verbs_are_registered():
 
 
 def test_grid_graph_is_4_neighbour():
-    edge_index = grid_graph(10, 10)
+    edge_index = graphs.edge_index(graphs.grid(10, 10))
     degree = torch.bincount(edge_index[0], minlength=100)
     assert edge_index.shape == (2, 360)
     assert torch.bincount(degree).tolist() == [0, 0, 4, 32, 64]
