@@ -31,14 +31,13 @@ from fractions import Fraction
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from .checkpoint import require_partitioned
 from .grid import interpolate
 from .integrate import StepGrid
 from .methods import Imex
 from .problem import BackwardMode, Problem
-from .reversible import accumulate, split_system
+from .reversible import StateRebuildingSolve, accumulate, split_system
 from .stats import SolveStats
 from .system import CountedFunction
 
@@ -212,20 +211,6 @@ class ExactReversalSolve:
         return (aq + grad_qs[0], ap + grad_ps[0]), totals
 
 
-class _ExactReversalFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, solve: ExactReversalSolve, q0: Tensor, p0: Tensor, *params: Tensor) -> State:
-        ctx.solve = solve
-        ctx.save_for_backward(*params)
-        return solve.forward(q0, p0)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_qs: Tensor, grad_ps: Tensor):
-        (aq, ap), grads = ctx.solve.backward(grad_qs, grad_ps, ctx.saved_tensors)
-        return (None, aq, ap, *grads)
-
-
 class ExactReversal(BackwardMode):
     """Bit-exact reversal of eq. (4) in fixed point: O(1) float states plus log₂(1/|1 − αΔt|) bits per entry
     and step, no anchors and no recomputation."""
@@ -253,5 +238,5 @@ class ExactReversal(BackwardMode):
             raise ValueError(f"y0: entries up to {limit:g} do not fit the fixed-point range ±{scheme.limit:g} of "
                              f"fraction_bits={bits}")
         stats.steps = grid.steps
-        return _ExactReversalFunction.apply(ExactReversalSolve(scheme, stats), problem.q0, problem.p0,
+        return StateRebuildingSolve.apply(ExactReversalSolve(scheme, stats), problem.q0, problem.p0,
                                             *problem.parameters())

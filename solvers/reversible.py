@@ -255,19 +255,21 @@ class BlockReversal:
         return (aq + grad_qs[0], ap + grad_ps[0]), totals
 
 
-class _ReversibleSolve(torch.autograd.Function):
-    """Autograd's view of a :class:`BlockReversal`: inputs q0, p0 and the parameters; outputs (qs, ps)."""
+class StateRebuildingSolve(torch.autograd.Function):
+    """Autograd's view of a solve that rebuilds its own states on the way back (:class:`BlockReversal`, or the
+    bit-exact reversal): inputs q0, p0 and the parameters, outputs (qs, ps). The solve object supplies
+    ``forward(q0, p0)`` and ``backward(grad_qs, grad_ps, params) -> ((∂q0, ∂p0), parameter gradients)``."""
 
     @staticmethod
-    def forward(ctx, reversal: BlockReversal, q0: Tensor, p0: Tensor, *params: Tensor) -> State:
-        ctx.reversal = reversal
+    def forward(ctx, solve, q0: Tensor, p0: Tensor, *params: Tensor) -> State:
+        ctx.solve = solve
         ctx.save_for_backward(*params)
-        return reversal.forward(q0, p0)
+        return solve.forward(q0, p0)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_qs: Tensor, grad_ps: Tensor):
-        (aq, ap), grads = ctx.reversal.backward(grad_qs, grad_ps, ctx.saved_tensors)
+        (aq, ap), grads = ctx.solve.backward(grad_qs, grad_ps, ctx.saved_tensors)
         return (None, aq, ap, *grads)
 
 
@@ -309,4 +311,4 @@ class Reversible(BackwardMode):
         stats.extra.update(anchor_every=spacing.every, amplification_bound=spacing.bound,
                            force_lipschitz=spacing.lipschitz)
         reversal = BlockReversal(method, counted, grid, spacing, stats)
-        return _ReversibleSolve.apply(reversal, problem.q0, problem.p0, *problem.parameters())
+        return StateRebuildingSolve.apply(reversal, problem.q0, problem.p0, *problem.parameters())
