@@ -47,6 +47,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from torch import Tensor
 
 from experiments.harness import RunStore, add_common_arguments, progress, write_png, write_results
@@ -199,6 +200,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         top.set_title(f"{dataset} / {model}", fontsize=10)
         for ax in (top, bottom):
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # under two decades matplotlib labels minor ticks too
             ax.grid(alpha=0.3, which="both")
         bottom.set_yscale("log")
         bottom.set_xlabel("field evaluations, forward")
