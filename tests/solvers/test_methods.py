@@ -92,8 +92,8 @@ def test_method_is_its_update_formula_through_both_front_doors(method, direction
     assert (ours[0] - theirs[0]).abs().max() <= 1e-14 and (ours[1] - theirs[1]).abs().max() <= 1e-14
 
 
-@pytest.mark.parametrize("method", list(REFERENCE_STEPS))
-def test_method_on_a_graphcon_field_is_its_update_formula(method):
+def gcn_field_and_force():
+    """A float64 GraphCON-GCN field on a random 10-node graph, its layer, and its force σ(S X Wᵀ + b) written out."""
     torch.manual_seed(0)
     edge_index = random_graph(10, 24)
     field = GraphCONField(GCN(4), alpha=ALPHA, gamma=GAMMA).double()
@@ -103,6 +103,12 @@ def test_method_on_a_graphcon_field_is_its_update_formula(method):
     def relu_gcn(t, x):
         return torch.relu(operator @ x @ layer.lin.weight.T + layer.bias)
 
+    return edge_index, field, layer, relu_gcn
+
+
+@pytest.mark.parametrize("method", list(REFERENCE_STEPS))
+def test_method_on_a_graphcon_field_is_its_update_formula(method):
+    edge_index, field, _, relu_gcn = gcn_field_and_force()
     q0, p0 = initial_state((10, 4))
     with torch.no_grad():
         expected = reference(method, relu_gcn, q0, p0, [k * DT for k in range(STEPS + 1)])[-1]
@@ -115,18 +121,10 @@ def test_method_on_a_graphcon_field_is_its_update_formula(method):
 @pytest.mark.parametrize("method", list(REFERENCE_STEPS))
 def test_backprop_gradients_equal_those_of_the_update_formula(method):
     """Fused and in-place tensor ops, and verlet's reused force, keep autograd exact (both front doors)."""
-    torch.manual_seed(0)
-    edge_index = random_graph(10, 24)
-    field = GraphCONField(GCN(4), alpha=ALPHA, gamma=GAMMA).double()
-    layer = field.coupling.layers[0]
-    operator = gcn_operator(edge_index, 10)
+    edge_index, field, layer, relu_gcn = gcn_field_and_force()
     q0, p0 = initial_state((10, 4))
     q0.requires_grad_()
     inputs = [q0, layer.lin.weight, layer.bias]
-
-    def relu_gcn(t, x):
-        return torch.relu(operator @ x @ layer.lin.weight.T + layer.bias)
-
     q, p = reference(method, relu_gcn, q0, p0, [k * DT for k in range(STEPS + 1)])[-1]
     expected = torch.autograd.grad((q**2).sum() + p.sum(), inputs)
     t = torch.tensor([0.0, STEPS * DT], dtype=torch.float64)
