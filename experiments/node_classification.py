@@ -9,6 +9,8 @@ Protocols (see :mod:`graphcon_ode.datasets`):
 - Table 2 (texas, wisconsin, cornell): the 10 fixed geom-gcn splits, one initialisation each by default; training
   stops after 100 epochs without a lower validation loss (at most 1500 epochs) and the test accuracy at the lowest
   validation loss counts, as in the authors' published script.
+- The heterophilous sets of Platonov et al. (2023) (minesweeper, tolokers, …) run through
+  :mod:`experiments.heterophily`: their own 10 splits, ROC AUC for the binary ones.
 
 Hyperparameters default to the authors' published settings where they exist (``Settings.source`` says which);
 every field can be overridden from the command line. Each finished run is recorded at once under a key that
@@ -33,6 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from experiments import heterophily
 from experiments.harness import RunStore, add_common_arguments, mean_std, progress, write_results
 from graphcon_ode.datasets import geom_gcn_split, largest_connected_component, load_dataset, random_split
 from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
@@ -292,7 +295,8 @@ def summary_row(store: RunStore, dataset: str, model: str, keys: list[str], **ex
             "val_mean": val_mean, **extra}
 
 
-COLUMNS = ["dataset", "model", "mean", "std", "runs", "paper_mean", "paper_std", "within_paper_std", "settings"]
+COLUMNS = ["dataset", "model", "metric", "mean", "std", "runs", "paper_mean", "paper_std", "within_paper_std",
+           "settings"]
 
 
 def grid(num_splits: int, num_inits: int, seed: int) -> Iterator[tuple[int, int]]:
@@ -304,14 +308,17 @@ def grid(num_splits: int, num_inits: int, seed: int) -> Iterator[tuple[int, int]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/node_classification")
-    parser.add_argument("--dataset", nargs="+", default=["cora"], choices=HOMOPHILIC + HETEROPHILIC)
-    parser.add_argument("--model", nargs="+", default=["graphcon-gcn"], choices=MODELS)
+    parser.add_argument("--dataset", nargs="+", default=["cora"],
+                        choices=HOMOPHILIC + HETEROPHILIC + heterophily.HETEROPHILOUS)
+    parser.add_argument("--model", nargs="+", default=["graphcon-gcn"],
+                        choices=MODELS + tuple(m for m in heterophily.MODELS if m not in MODELS))
     parser.add_argument("--splits", type=int, default=None,
                         help="number of splits (default: 5 random splits for Table 1, the 10 geom-gcn splits for "
                              "Table 2)")
     parser.add_argument("--inits", type=int, default=None,
                         help="random initialisations per split (default: 20 for Table 1, 1 for Table 2)")
     add_settings_arguments(parser)
+    heterophily.add_arguments(parser)
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
@@ -341,6 +348,13 @@ def run(args: argparse.Namespace) -> int:
         overrides["epochs"] = min(overrides.get("epochs", 3), 3)
     rows, notes = [], []
     for dataset in args.dataset:
+        if dataset in heterophily.HETEROPHILOUS:
+            norm = {} if args.norm is None else {"norm": args.norm}
+            found, described = heterophily.run_dataset(
+                store, dataset, [m for m in args.model if m in heterophily.MODELS], args.data_root,
+                1 if args.quick else args.splits or heterophily.SPLITS, args.seed, {**overrides, **norm})
+            rows, notes = rows + found, notes + described
+            continue
         homophilic = dataset in HOMOPHILIC
         num_splits = 1 if args.quick else args.splits or (5 if homophilic else 10)
         num_inits = 1 if args.quick else args.inits or (20 if homophilic else 1)

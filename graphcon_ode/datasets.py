@@ -6,6 +6,7 @@ Raw files live under a data root (``--data-root`` or ``$GRAPHCON_DATA``), laid o
     ROOT/CiteSeer/raw/ind.citeseer.*   ROOT/PubMed/raw/ind.pubmed.*      Planetoid
     ROOT/{texas,wisconsin,cornell}/raw/out1_*.txt + NAME_split_0.6_0.2_{0..9}.npz   WebKB
     ROOT/actor/raw/out1_*.txt + film_split_0.6_0.2_{0..9}.npz           Actor
+    ROOT/{minesweeper,tolokers,roman_empire,amazon_ratings,questions}/raw/FOLDER.npz   HeterophilousGraphDataset
 
 The root is only read. The raw files are linked into a cache root of the library's own (``$GRAPHCON_CACHE``, else
 ``~/.cache/graphcon-ode``; one subfolder per data root) and PyG writes its ``processed/`` files there. Every raw file
@@ -20,6 +21,8 @@ Split protocols:
   of the development set validates. A split is fully determined by its seed.
 - :func:`geom_gcn_split`: Table 2, the 10 fixed train/validation/test splits of Pei et al. (2020) shipped with the
   WebKB raw files (60/20/20 % per class).
+- The heterophilous sets of Platonov et al. (2023) carry their own 10 fixed splits (50/25/25 %) in the ``.npz``;
+  PyG stores them as [N, 10] masks, so :func:`geom_gcn_split` picks split i of these too.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import torch
 from scipy.sparse.csgraph import connected_components
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.datasets import Actor, Planetoid, WebKB
+from torch_geometric.datasets import Actor, HeterophilousGraphDataset, Planetoid, WebKB
 
 GEOM_GCN_SPLITS = 10
 
@@ -71,6 +74,12 @@ def _webkb(name: str) -> DatasetSpec:
                        lambda root: WebKB(root, name)[0])
 
 
+def _heterophilous(name: str) -> DatasetSpec:
+    folder = name.replace("-", "_")  # PyG's folder and file name for "roman-empire" is "roman_empire"
+    return DatasetSpec(folder, (f"{folder}.npz",), f"HeterophilousGraphDataset(root, {name!r})",
+                       lambda root: HeterophilousGraphDataset(root, name)[0])
+
+
 DATASETS: dict[str, DatasetSpec] = {
     "cora": _planetoid("Cora"),
     "citeseer": _planetoid("CiteSeer"),
@@ -80,6 +89,8 @@ DATASETS: dict[str, DatasetSpec] = {
     "cornell": _webkb("cornell"),
     "actor": DatasetSpec("actor", _geom_gcn_files("film"), "Actor(root + '/actor')",
                          lambda root: Actor(os.path.join(root, "actor"))[0]),
+    **{name: _heterophilous(name) for name in ("minesweeper", "tolokers", "roman-empire", "amazon-ratings",
+                                                "questions")},
 }
 
 

@@ -20,6 +20,7 @@ from solvers import METHODS, SolveStats
 from .couplings import GAT, GCN, Coupling, TransformerAttention
 from .field import Activation, BoundGraphCONField, GraphCONField
 from .odeint import is_fixed_step, known_methods, odeint
+from .sep_couplings import SepAttention, SepMean
 
 
 def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
@@ -52,6 +53,8 @@ def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_st
         "gat": lambda: GAT(channels, heads=heads, num_steps=num_steps, step_size=step_size, **options),
         "transformer": lambda: TransformerAttention(channels, heads=heads, num_steps=num_steps,
                                                     step_size=step_size, **options),
+        "sep-mean": lambda: SepMean(channels, num_steps=num_steps, step_size=step_size, **options),
+        "sep-gat": lambda: SepAttention(channels, heads=heads, num_steps=num_steps, step_size=step_size, **options),
     }
     if kind not in builders:
         raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(builders)}")

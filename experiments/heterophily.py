@@ -1,0 +1,191 @@
+"""The heterophilous sets of Platonov et al. (ICLR 2023) in ``graphcon-ode node-classification``.
+
+Protocol: the 10 fixed splits shipped in each set's ``.npz`` (50/25/25 %); one initialisation per split (seed
+``--seed``). Binary sets (minesweeper, tolokers, questions) train one logit with BCE and are scored by ROC AUC;
+the others (roman-empire, amazon-ratings) by accuracy with cross-entropy. The epoch of the best validation score
+is kept and counts on the test nodes; training stops after ``patience`` epochs without a better one.
+
+Models: the re-stated baselines of Platonov et al. (:mod:`graphcon_ode.heterophily_models`: resnet, gcn, sage,
+gat, gat-sep; residual blocks with layer norm) and GraphCON with four couplings: eq. (5)'s GCN, GAT, and the
+ego/neighbour-separated :mod:`graphcon_ode.sep_couplings` (mean → "graphcon-sep", attention →
+"graphcon-gat-sep"). Their settings (:data:`SETTINGS`) were chosen on the validation parts of the splits only,
+by the search in :mod:`experiments.heterophily_search`; docs/heterophily.md records it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from experiments.harness import RunStore, mean_std, progress
+from graphcon_ode.binary import fit_binary_node_classifier
+from graphcon_ode.datasets import geom_gcn_split, load_dataset
+from graphcon_ode.heterophily_models import HeterophilyBaseline
+from graphcon_ode.models import GraphCONNodeModel
+from graphcon_ode.training import fit_node_classifier
+
+HETEROPHILOUS = ("minesweeper", "tolokers", "roman-empire", "amazon-ratings", "questions")
+BINARY = ("minesweeper", "tolokers", "questions")
+BASELINES = {"resnet": "resnet", "gcn": "gcn", "sage": "sage", "gat": "gat", "gat-sep": "gat-sep"}
+GRAPHCON = {"graphcon-gcn": "gcn", "graphcon-gat": "gat", "graphcon-sep": "sep-mean", "graphcon-gat-sep": "sep-gat"}
+MODELS = tuple(BASELINES) + tuple(GRAPHCON)
+SPLITS = 10
+
+# Platonov et al. (2023), their results: ROC AUC in % (mean, std over the 10 splits).
+PUBLISHED: dict[tuple[str, str], tuple[float, float]] = {
+    ("minesweeper", "gcn"): (89.75, 0.52), ("minesweeper", "gat"): (92.01, 0.68),
+    ("minesweeper", "gat-sep"): (93.91, 0.35), ("minesweeper", "sage"): (93.51, 0.57),
+    ("tolokers", "gcn"): (83.64, 0.67), ("tolokers", "gat"): (83.70, 0.47), ("tolokers", "gat-sep"): (83.78, 0.43),
+}
+
+ACTIVATIONS = {"relu": torch.relu, "gelu": F.gelu, "elu": F.elu}
+
+
+@dataclass(frozen=True)
+class HeterophilySettings:
+    """Hyperparameters of one (dataset, model) pair.
+
+    ``layers`` is the number of residual blocks (baselines) or of GraphCON steps N (eq. (4)); ``dropout`` the
+    baselines' rate (encoder and feed-forward parts) or GraphCON's encoder-output rate, ``step_dropout`` GraphCON's
+    rate on X and Y after every step; ``norm`` puts a layer norm inside a "-sep" coupling's force; ``activation``
+    is GraphCON's σ.
+    """
+
+    hidden: int = 64
+    layers: int = 2
+    lr: float = 0.003
+    weight_decay: float = 0.0
+    dropout: float = 0.2
+    step_dropout: float = 0.0
+    heads: int = 4
+    alpha: float = 1.0
+    gamma: float = 1.0
+    step_size: float = 1.0
+    norm: bool = True
+    activation: str = "relu"
+    epochs: int = 200
+    patience: int = 50
+    source: str = "chosen on the validation splits (experiments/heterophily_search.py)"
+
+    def key(self) -> str:
+        """A short hash of the fields that differ from the defaults (``source`` excluded)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                  if f.name != "source" and getattr(self, f.name) != f.default}
+        return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
+
+
+_DEFAULT = HeterophilySettings()
+SETTINGS: dict[tuple[str, str], HeterophilySettings] = {
+    (dataset, model): _DEFAULT for dataset in HETEROPHILOUS for model in MODELS
+}
+
+SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(HeterophilySettings) if f.name != "source")
+
+
+def settings_for(dataset: str, model: str, overrides: dict[str, Any] | None = None) -> HeterophilySettings:
+    """The settings of (dataset, model) with ``overrides`` applied (unknown fields raise ``ValueError``)."""
+    if (dataset, model) not in SETTINGS:
+        raise ValueError(f"model: no settings for {model!r} on {dataset!r}; known models: {', '.join(MODELS)}")
+    overrides = overrides or {}
+    unknown = sorted(set(overrides) - set(SETTING_FIELDS))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: not a setting of the heterophilous sets; known: {', '.join(SETTING_FIELDS)}")
+    base = SETTINGS[dataset, model]
+    return dataclasses.replace(base, source="overridden on the command line", **overrides) if overrides else base
+
+
+def build_model(model: str, settings: HeterophilySettings, in_channels: int, out_channels: int) -> nn.Module:
+    """The network ``model`` ∈ :data:`MODELS` with ``settings``."""
+    s = settings
+    if model in BASELINES:
+        return HeterophilyBaseline(in_channels, s.hidden, out_channels, block=BASELINES[model], num_layers=s.layers,
+                                   heads=s.heads, dropout=s.dropout)
+    if model not in GRAPHCON:
+        raise ValueError(f"model: unknown model {model!r}; known: {', '.join(MODELS)}")
+    if s.activation not in ACTIVATIONS:
+        raise ValueError(f"activation: unknown activation {s.activation!r}; known: {', '.join(ACTIVATIONS)}")
+    coupling = GRAPHCON[model]
+    options = {"norm": s.norm} if coupling.startswith("sep") else {}
+    return GraphCONNodeModel(
+        in_channels, s.hidden, out_channels, coupling=coupling, coupling_options=options, num_layers=s.layers,
+        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=ACTIVATIONS[s.activation], heads=s.heads,
+        dropout=s.dropout, step_dropout=s.step_dropout)
+
+
+def train_once(dataset: str, data: Any, model: str, settings: HeterophilySettings, split: int,
+               init_seed: int, quiet: bool = False) -> dict[str, Any]:
+    """Train ``model`` on split ``split`` from seed ``init_seed``; the run's record (scores in [0, 1])."""
+    torch.manual_seed(init_seed)
+    binary = dataset in BINARY
+    classes = 1 if binary else int(data.y.max()) + 1
+    net = build_model(model, settings, data.num_features, classes)
+    train, val, test = geom_gcn_split(data, split)
+    options = {"epochs": settings.epochs, "lr": settings.lr, "weight_decay": settings.weight_decay,
+               "patience": settings.patience or None,
+               "progress": None if quiet else f"{dataset} {model} split {split}"}
+    start = time.perf_counter()
+    if binary:
+        result = fit_binary_node_classifier(net, data.x, data.edge_index, data.y, train, val, test, **options)
+        scores = {"metric": "roc_auc", "test": result.test_roc_auc, "val": result.val_roc_auc,
+                  "train": result.train_roc_auc}
+    else:
+        result = fit_node_classifier(net, data.x, data.edge_index, data.y, train, val, test, **options)
+        scores = {"metric": "accuracy", "test": result.test_accuracy, "val": result.val_accuracy,
+                  "train": result.train_accuracy}
+    seconds = time.perf_counter() - start
+    return {"dataset": dataset, "model": model, "split": split, "init_seed": init_seed, "settings": settings.key(),
+            "hyperparameters": dataclasses.asdict(settings), **scores, "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run, "seconds": round(seconds, 2),
+            "seconds_per_epoch": round(seconds / result.epochs_run, 4)}
+
+
+def run_key(dataset: str, model: str, settings: HeterophilySettings, split: int, init_seed: int) -> str:
+    return f"{dataset}/{model}/{settings.key()}/split{split}/init{init_seed}"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the heterophilous sets that the Table 1/2 settings lack."""
+    parser.add_argument("--norm", type=lambda text: text.lower() in ("yes", "true", "1"), default=None,
+                        help="heterophilous sets: layer norm inside a -sep coupling's force (yes/no)")
+
+
+def run_dataset(store: RunStore, dataset: str, models: list[str], data_root: str | None, num_splits: int,
+                seed: int, overrides: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Train every model of ``models`` on the first ``num_splits`` splits of ``dataset`` (runs already in
+    ``store`` are reused); the summary rows (scores in %) and notes."""
+    if not 1 <= num_splits <= SPLITS:
+        raise ValueError(f"splits: the heterophilous sets have {SPLITS} splits, got {num_splits}")
+    data = load_dataset(dataset, data_root)
+    settings = {model: settings_for(dataset, model, overrides) for model in models}
+    jobs = [(model, split) for model in models for split in range(num_splits)]
+    pending = [job for job in jobs if not store.done(run_key(dataset, job[0], settings[job[0]], job[1], seed))]
+    for model, split in progress(pending, dataset):
+        store.record(run_key(dataset, model, settings[model], split, seed),
+                     train_once(dataset, data, model, settings[model], split, seed))
+    rows, notes = [], []
+    for model in models:
+        records = [store.records[run_key(dataset, model, settings[model], split, seed)]
+                   for split in range(num_splits)]
+        mean, std = mean_std([100 * r["test"] for r in records])
+        val_mean, _ = mean_std([100 * r["val"] for r in records])
+        paper_mean, paper_std = PUBLISHED.get((dataset, model), (None, None))
+        rows.append({"dataset": dataset, "model": model, "metric": records[0]["metric"], "mean": mean, "std": std,
+                     "runs": len(records), "paper_mean": paper_mean, "paper_std": paper_std,
+                     "within_paper_std": None if paper_mean is None else abs(mean - paper_mean) <= paper_std,
+                     "val_mean": val_mean, "seconds": round(sum(r["seconds"] for r in records), 1),
+                     "seconds_per_epoch": round(mean_std([r["seconds_per_epoch"] for r in records])[0], 4),
+                     "settings": settings[model].key()})
+        fields = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(settings[model]).items() if k != "source")
+        notes.append(f"- {dataset} / {model} [{settings[model].key()}]: {fields} ({settings[model].source})")
+    notes.append(f"- {dataset}: {num_splits} of the {SPLITS} fixed splits, init seed {seed}; "
+                 f"{'ROC AUC' if dataset in BINARY else 'accuracy'} at the best validation epoch")
+    return rows, notes

@@ -1,0 +1,69 @@
+import json
+
+import numpy as np
+import pytest
+
+from experiments import heterophily
+from experiments.harness import RunStore
+from graphcon_ode.cli import main
+
+pytestmark = pytest.mark.usefixtures("private_cache")
+
+
+def need(data_root, name):
+    if not (data_root / name / "raw").is_dir():
+        pytest.skip(f"offline data root {data_root} lacks {name}/raw (set GRAPHCON_DATA)")
+    return str(data_root)
+
+
+def rows_of(out):
+    return json.loads((out / "results.json").read_text())
+
+
+@pytest.mark.parametrize("dataset, models", [("minesweeper", ["gcn", "graphcon-sep"]),
+                                             ("tolokers", ["graphcon-gcn"])])
+def test_quick_runs_one_split_and_scores_roc_auc(tmp_path, data_root, dataset, models):
+    root = need(data_root, dataset)
+    assert main(["node-classification", "--quick", "--dataset", dataset, "--model", *models, "--data-root", root,
+                 "--out", str(tmp_path)]) == 0
+    rows = rows_of(tmp_path)
+    assert [row["model"] for row in rows] == models
+    for row in rows:
+        assert row["metric"] == "roc_auc" and row["runs"] == 1 and 0 < row["mean"] <= 100
+        assert row["paper_mean"] == heterophily.PUBLISHED.get((dataset, row["model"]), (None,))[0]
+    records = RunStore(tmp_path).records.values()
+    assert {r["epochs_run"] for r in records} == {3} and {r["split"] for r in records} == {0}
+    assert "roc_auc" in (tmp_path / "results.md").read_text()
+
+
+def test_full_protocol_uses_the_ten_splits_of_the_file(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 40
+    masks = np.zeros((3, 10, n), dtype=bool)
+    for split in range(10):
+        order = rng.permutation(n)
+        masks[0, split, order[:20]] = masks[1, split, order[20:30]] = masks[2, split, order[30:]] = True
+    labels = np.arange(n) % 2
+    raw = tmp_path / "data" / "tolokers" / "raw"
+    raw.mkdir(parents=True)
+    np.savez(raw / "tolokers.npz", node_features=rng.normal(size=(n, 4)).astype(np.float32), node_labels=labels,
+             edges=np.array([[i, (i + 1) % n] for i in range(n)]), train_masks=masks[0], val_masks=masks[1],
+             test_masks=masks[2])
+    out = tmp_path / "out"
+    assert main(["node-classification", "--dataset", "tolokers", "--model", "resnet", "graphcon-sep",
+                 "--data-root", str(tmp_path / "data"), "--out", str(out), "--epochs", "2", "--hidden", "8",
+                 "--norm", "no"]) == 0
+    rows = rows_of(out)
+    assert [(r["model"], r["runs"], r["metric"]) for r in rows] == [("resnet", 10, "roc_auc"),
+                                                                   ("graphcon-sep", 10, "roc_auc")]
+    records = RunStore(out).records.values()
+    assert sorted(r["split"] for r in records if r["model"] == "resnet") == list(range(10))
+    assert all(r["hyperparameters"]["norm"] is False and r["hyperparameters"]["hidden"] == 8 for r in records)
+
+
+def test_settings_refuse_what_the_heterophilous_sets_do_not_use():
+    with pytest.raises(ValueError, match="method"):
+        heterophily.settings_for("minesweeper", "gcn", {"method": "dopri5"})
+    with pytest.raises(ValueError, match="model"):
+        heterophily.settings_for("minesweeper", "graphcon-tran")
+    assert set(heterophily.MODELS) == {(m) for d, m in heterophily.SETTINGS if d == "tolokers"}
