@@ -63,12 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", nargs="+", required=True, choices=MODELS)
     parser.add_argument("--splits", type=int, default=1, help="search on the first SPLITS splits (default 1)")
     parser.add_argument("--epochs", type=int, default=None, help="override the epochs of every candidate")
+    parser.add_argument("--lr", type=float, default=None, help="override the learning rate of every candidate")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--out", default="results/heterophily_search")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     store = RunStore(args.out)
-    common = {} if args.epochs is None else {"epochs": args.epochs}
+    common = {name: getattr(args, name) for name in ("epochs", "lr") if getattr(args, name) is not None}
     rows = []
     for model in args.model:
         rows += search(store, args.dataset, model, args.data_root, args.splits, args.seed, common)

@@ -1,0 +1,65 @@
+"""Seconds per epoch of the heterophilous-set models (``graphcon-ode node-classification --dataset tolokers``).
+
+One epoch is what ``fit_binary_node_classifier`` does per epoch: a training step (forward in training mode, BCE on
+the training nodes, backward, Adam step) and one forward pass without gradients, scored by ROC AUC. Each model is
+built by :func:`experiments.heterophily.build_model` from its settings (plus ``--hidden``/``--layers``/``--heads``
+overrides); the first epoch (graph preprocessing) is timed apart, then the median of ``--repeats`` epochs.
+
+    python benchmarks/heterophily_epoch_time.py --dataset tolokers --model graphcon-gcn graphcon-gat --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from experiments.heterophily import BINARY, HETEROPHILOUS, MODELS, build_model, settings_for
+from graphcon_ode.binary import binary_loss, roc_auc
+from graphcon_ode.datasets import geom_gcn_split, load_dataset
+
+
+def epoch_seconds(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data, train, val) -> float:
+    start = time.perf_counter()
+    model.train()
+    optimizer.zero_grad()
+    binary_loss(model(data.x, data.edge_index), data.y, train).backward()
+    optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        roc_auc(model(data.x, data.edge_index), data.y, val)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="tolokers", choices=[d for d in HETEROPHILOUS if d in BINARY])
+    parser.add_argument("--model", nargs="+", default=["graphcon-gcn", "graphcon-gat"], choices=MODELS)
+    parser.add_argument("--hidden", type=int, default=None)
+    parser.add_argument("--layers", type=int, default=None)
+    parser.add_argument("--heads", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--data-root", default=None)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    data = load_dataset(args.dataset, args.data_root)
+    train, val, _ = geom_gcn_split(data, 0)
+    overrides = {k: getattr(args, k) for k in ("hidden", "layers", "heads") if getattr(args, k) is not None}
+    print(f"{args.dataset}: {data.num_nodes} nodes, {data.edge_index.shape[1]} directed edges; 1 thread")
+    print("| model | hidden | layers | heads | first epoch (s) | median epoch (s) |\n|---|---|---|---|---|---|")
+    for name in args.model:
+        settings = settings_for(args.dataset, name, overrides)
+        torch.manual_seed(0)
+        model = build_model(name, settings, data.num_features, 1)
+        optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+        first = epoch_seconds(model, optimizer, data, train, val)
+        median = statistics.median(epoch_seconds(model, optimizer, data, train, val) for _ in range(args.repeats))
+        print(f"| {name} | {settings.hidden} | {settings.layers} | {settings.heads} | {first:.2f} | {median:.2f} |",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
