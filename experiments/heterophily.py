@@ -88,6 +88,8 @@ _DEFAULT = HeterophilySettings()
 # tolokers and the sets not available offline take minesweeper's choice.
 _CHOSEN = {
     "gcn": dataclasses.replace(_DEFAULT, layers=4),
+    "sage": dataclasses.replace(_DEFAULT, layers=4),
+    "graphcon-gcn": dataclasses.replace(_DEFAULT, layers=4, alpha=0.0, gamma=0.0),
     "graphcon-sep": dataclasses.replace(_DEFAULT, layers=4, step_size=0.5),
 }
 SETTINGS: dict[tuple[str, str], HeterophilySettings] = {
