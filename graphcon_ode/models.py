@@ -17,6 +17,7 @@ from torch_geometric.utils import dropout_edge
 
 from solvers import METHODS, SolveStats
 
+from .checks import check_sizes
 from .couplings import GAT, GCN, Coupling, TransformerAttention
 from .field import Activation, BoundGraphCONField, GraphCONField
 from .odeint import is_fixed_step, known_methods, odeint
@@ -118,8 +119,8 @@ class GraphCONNodeModel(nn.Module):
         atol: float = 1e-9,
     ):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers, heads=heads)
         if not step_size > 0:
             raise ValueError(f"step_size: must be > 0, got {step_size}")
         if method not in known_methods():
@@ -214,8 +215,8 @@ class GCNNodeModel(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, *, num_layers: int = 2,
                  dropout: float = 0.5, drop_edge: float = 0.0):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers)
         if not 0 <= drop_edge < 1:
             raise ValueError(f"drop_edge: must be in [0, 1), got {drop_edge}")
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
@@ -252,8 +253,8 @@ class GATNodeModel(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, *, num_layers: int = 2,
                  heads: int = 8, output_heads: int = 1, dropout: float = 0.6):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers, heads=heads, output_heads=output_heads)
         sizes = [in_channels] + [hidden_channels * heads] * (num_layers - 1)
         self.convs = nn.ModuleList(GATConv(size, hidden_channels, heads=heads, dropout=dropout)
                                    for size in sizes[:-1])
