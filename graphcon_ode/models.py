@@ -6,7 +6,7 @@ The default integration time T = N·Δt with step Δt reproduces an N-layer Grap
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
 from typing import Any
 
 import torch
@@ -18,7 +18,7 @@ from torch_geometric.utils import dropout_edge
 from solvers import METHODS, SolveStats
 
 from .checks import check_sizes
-from .couplings import GAT, GCN, Coupling, TransformerAttention
+from .couplings import COUPLINGS, Coupling
 from .field import Activation, BoundGraphCONField, GraphCONField
 from .odeint import is_fixed_step, known_methods, odeint
 
@@ -40,23 +40,21 @@ def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
 
 def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_steps: int | None = None,
                   step_size: float | None = None, options: dict[str, Any] | None = None) -> Coupling:
-    """A coupling by name ("gcn", "gat", "transformer") or the given :class:`Coupling` itself.
+    """A coupling by its name in :data:`~graphcon_ode.couplings.COUPLINGS` ("gcn", "gat", "transformer", …) or the
+    given :class:`Coupling` itself.
 
     ``options`` are further keyword arguments of the coupling class, e.g. ``{"residual": 1}`` for "gcn" or
-    ``{"attention": "cosine_sim"}`` for "transformer".
+    ``{"attention": "cosine_sim"}`` for "transformer"; ``heads`` goes to the couplings that take it.
     """
     if isinstance(kind, Coupling):
         return kind
-    options = options or {}
-    builders: dict[str, Callable[[], Coupling]] = {
-        "gcn": lambda: GCN(channels, num_steps=num_steps, step_size=step_size, **options),
-        "gat": lambda: GAT(channels, heads=heads, num_steps=num_steps, step_size=step_size, **options),
-        "transformer": lambda: TransformerAttention(channels, heads=heads, num_steps=num_steps,
-                                                    step_size=step_size, **options),
-    }
-    if kind not in builders:
-        raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(builders)}")
-    return builders[kind]()
+    if kind not in COUPLINGS:
+        raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(COUPLINGS)}")
+    cls = COUPLINGS[kind]
+    options = dict(options or {})
+    if "heads" in inspect.signature(cls).parameters:
+        options["heads"] = heads
+    return cls(channels, num_steps=num_steps, step_size=step_size, **options)
 
 
 class GraphCONNodeModel(nn.Module):
