@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 import torch
+from tqdm.std import tqdm
 
 from .datasets import DatasetParseError, MissingDatasetError
 from .usage import Parser, UsageError, check_data, check_out, check_values, given_options
@@ -40,6 +41,12 @@ def _usage() -> str:
     lines = ["usage: graphcon-ode VERB [options]   (graphcon-ode VERB --help for a verb's options)", "", "verbs:"]
     lines += [f"  {verb:<{width}}  {summary}" for verb, (_, summary) in VERBS.items()]
     return "\n".join(lines)
+
+
+def close_progress_bars() -> None:
+    """Close the progress bars an interrupted run left open, so that the message after them starts a line."""
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
 
 
 def add_cli_options(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
+        close_progress_bars()
         out = getattr(args, "out", None)
         kept = f"finished runs are kept in {out}; " if out else ""
         print(f"graphcon-ode {verb}: interrupted; {kept}run the same command again to resume", file=sys.stderr)
