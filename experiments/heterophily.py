@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from experiments.harness import RunStore, mean_std, progress
+from graphcon_ode.activations import get_activation
 from graphcon_ode.binary import fit_binary_node_classifier
 from graphcon_ode.datasets import geom_gcn_split, load_dataset
 from graphcon_ode.heterophily_models import HeterophilyBaseline
@@ -46,9 +46,6 @@ PUBLISHED: dict[tuple[str, str], tuple[float, float]] = {
     ("minesweeper", "gat-sep"): (93.91, 0.35), ("minesweeper", "sage"): (93.51, 0.57),
     ("tolokers", "gcn"): (83.64, 0.67), ("tolokers", "gat"): (83.70, 0.47), ("tolokers", "gat-sep"): (83.78, 0.43),
 }
-
-ACTIVATIONS = {"relu": torch.relu, "gelu": F.gelu, "elu": F.elu}
-
 
 @dataclass(frozen=True)
 class HeterophilySettings:
@@ -119,13 +116,11 @@ def build_model(model: str, settings: HeterophilySettings, in_channels: int, out
                                    heads=s.heads, dropout=s.dropout)
     if model not in GRAPHCON:
         raise ValueError(f"model: unknown model {model!r}; known: {', '.join(MODELS)}")
-    if s.activation not in ACTIVATIONS:
-        raise ValueError(f"activation: unknown activation {s.activation!r}; known: {', '.join(ACTIVATIONS)}")
     coupling = GRAPHCON[model]
     options = {"norm": s.norm} if coupling.startswith("sep") else {}
     return GraphCONNodeModel(
         in_channels, s.hidden, out_channels, coupling=coupling, coupling_options=options, num_layers=s.layers,
-        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=ACTIVATIONS[s.activation], heads=s.heads,
+        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=get_activation(s.activation), heads=s.heads,
         dropout=s.dropout, step_dropout=s.step_dropout)
 
 

@@ -17,6 +17,7 @@ from .energy import dirichlet_energy
 from .field import BoundGraphCONField, GraphCONField
 from .models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
 from .odeint import known_methods, odeint
+from .sep_couplings import SepAttention, SepMean
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,8 @@ __all__ = [
     "GCNNodeModel",
     "GraphCONField",
     "GraphCONNodeModel",
+    "SepAttention",
+    "SepMean",
     "dirichlet_energy",
     "from_pyg",
     "known_methods",
