@@ -53,8 +53,8 @@ class HeterophilySettings:
 
     ``layers`` is the number of residual blocks (baselines) or of GraphCON steps N (eq. (4)); ``dropout`` the
     baselines' rate (encoder and feed-forward parts) or GraphCON's encoder-output rate, ``step_dropout`` GraphCON's
-    rate on X and Y after every step; ``norm`` puts a layer norm inside a "-sep" coupling's force; ``activation``
-    is GraphCON's σ.
+    rate on X and Y after every step; ``norm`` puts a layer norm inside a "-sep" coupling's force; ``per_step``
+    gives GraphCON one coupling weight set per step (eq. (4)'s Wⁿ) instead of one shared; ``activation`` is σ.
     """
 
     hidden: int = 64
@@ -68,6 +68,7 @@ class HeterophilySettings:
     gamma: float = 1.0
     step_size: float = 1.0
     norm: bool = True
+    per_step: bool = False
     activation: str = "relu"
     epochs: int = 200
     patience: int = 50
@@ -121,7 +122,7 @@ def build_model(model: str, settings: HeterophilySettings, in_channels: int, out
     return GraphCONNodeModel(
         in_channels, s.hidden, out_channels, coupling=coupling, coupling_options=options, num_layers=s.layers,
         step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=get_activation(s.activation), heads=s.heads,
-        dropout=s.dropout, step_dropout=s.step_dropout)
+        per_step_weights=s.per_step, dropout=s.dropout, step_dropout=s.step_dropout)
 
 
 def train_once(dataset: str, data: Any, model: str, settings: HeterophilySettings, split: int,
@@ -155,10 +156,21 @@ def run_key(dataset: str, model: str, settings: HeterophilySettings, split: int,
     return f"{dataset}/{model}/{settings.key()}/split{split}/init{init_seed}"
 
 
+def _yes(text: str) -> bool:
+    return text.lower() in ("yes", "true", "1")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the heterophilous sets that the Table 1/2 settings lack."""
-    parser.add_argument("--norm", type=lambda text: text.lower() in ("yes", "true", "1"), default=None,
+    parser.add_argument("--norm", type=_yes, default=None,
                         help="heterophilous sets: layer norm inside a -sep coupling's force (yes/no)")
+    parser.add_argument("--per-step", type=_yes, default=None,
+                        help="heterophilous sets: one GraphCON coupling weight set per step (yes/no)")
+
+
+def extra_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given by the options of :func:`add_arguments`."""
+    return {name: getattr(args, name) for name in ("norm", "per_step") if getattr(args, name, None) is not None}
 
 
 def run_dataset(store: RunStore, dataset: str, models: list[str], data_root: str | None, num_splits: int,

@@ -30,7 +30,9 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "gat-sep": [{"layers": 2}],
     "graphcon-gcn": [{"layers": 4, **d} for d in _GRAPHCON_DYNAMICS],
     "graphcon-gat": [{"layers": 4, "heads": 1, **_GRAPHCON_DYNAMICS[0]}],
-    "graphcon-sep": [{"layers": 4, **d} for d in _GRAPHCON_DYNAMICS] + [{"layers": 8, **_GRAPHCON_DYNAMICS[0]}],
+    "graphcon-sep": [{"layers": 4, **d} for d in _GRAPHCON_DYNAMICS] + [{"layers": 8, **_GRAPHCON_DYNAMICS[0]},
+                                                                      {"layers": 4, "per_step": True,
+                                                                       **_GRAPHCON_DYNAMICS[1]}],
     "graphcon-gat-sep": [{"layers": 4, "heads": 1, **_GRAPHCON_DYNAMICS[0]}],
 }
 

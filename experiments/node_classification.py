@@ -82,10 +82,10 @@ def run(args: argparse.Namespace) -> int:
     rows, notes, plan = [], [], []
     for dataset in args.dataset:
         if dataset in heterophily.HETEROPHILOUS:
-            norm = {} if args.norm is None else {"norm": args.norm}
             found, described = heterophily.run_dataset(
                 store, dataset, [m for m in args.model if m in heterophily.MODELS], args.data_root,
-                quick(args, "splits", 1) or heterophily.SPLITS, args.seed, {**overrides, **norm})
+                quick(args, "splits", 1) or heterophily.SPLITS, args.seed,
+                {**overrides, **heterophily.extra_overrides(args)})
             rows, notes = rows + found, notes + described
             continue
         homophilic = dataset in HOMOPHILIC
