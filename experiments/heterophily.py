@@ -88,7 +88,7 @@ _CHOSEN = {
     "gcn": dataclasses.replace(_DEFAULT, layers=4),
     "sage": dataclasses.replace(_DEFAULT, layers=4),
     "graphcon-gcn": dataclasses.replace(_DEFAULT, layers=4, alpha=0.0, gamma=0.0),
-    "graphcon-sep": dataclasses.replace(_DEFAULT, layers=4, step_size=0.5),
+    "graphcon-sep": dataclasses.replace(_DEFAULT, layers=4, step_size=0.5, per_step=True),
 }
 SETTINGS: dict[tuple[str, str], HeterophilySettings] = {
     (dataset, model): _CHOSEN.get(model, _DEFAULT) for dataset in HETEROPHILOUS for model in MODELS
