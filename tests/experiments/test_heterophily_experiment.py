@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -6,6 +7,8 @@ import pytest
 from experiments import heterophily
 from experiments.harness import RunStore
 from graphcon_ode.cli import main
+from graphcon_ode.heterophily_models import HeterophilyBaseline
+from graphcon_ode.sep_couplings import SepAttention, SepMean
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -67,3 +70,18 @@ def test_settings_refuse_what_the_heterophilous_sets_do_not_use():
     with pytest.raises(ValueError, match="model"):
         heterophily.settings_for("minesweeper", "graphcon-tran")
     assert set(heterophily.MODELS) == {(m) for d, m in heterophily.SETTINGS if d == "tolokers"}
+
+
+def test_settings_reach_the_models():
+    chosen = heterophily.settings_for("minesweeper", "graphcon-sep")
+    net = heterophily.build_model("graphcon-sep", chosen, 7, 1)
+    assert isinstance(net.field.coupling, SepMean) and net.decoder.out_features == 1
+    assert len(net.field.coupling.layers) == chosen.layers and chosen.per_step
+    assert all(layer.norm is not None for layer in net.field.coupling.layers)
+    assert (net.field.alpha, net.field.gamma, net.step_size) == (chosen.alpha, chosen.gamma, chosen.step_size)
+    shared = heterophily.build_model("graphcon-sep", dataclasses.replace(chosen, per_step=False, norm=False), 7, 1)
+    assert len(shared.field.coupling.layers) == 1 and shared.field.coupling.layers[0].norm is None
+    assert isinstance(heterophily.build_model("graphcon-gat-sep", chosen, 7, 1).field.coupling, SepAttention)
+    baseline = heterophily.build_model("gat-sep", heterophily.settings_for("minesweeper", "gat-sep"), 7, 1)
+    assert isinstance(baseline, HeterophilyBaseline) and baseline.block == "gat-sep"
+    assert len(baseline.blocks) == heterophily.settings_for("minesweeper", "gat-sep").layers
