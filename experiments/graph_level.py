@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
@@ -126,7 +125,7 @@ _ZINC = {
     "graphcon-gat": dataclasses.replace(_ZINC_GRAPHCON_GCN, alpha=1.475, gamma=1.324,
                                         source="Table 9's α, γ; other settings those of GraphCON-GCN"),
     "gcn": GraphSettings(hidden=145, layers=4, lr=1e-3, epochs=3000, pool="add", source=CHOSEN),
-    "gat": GraphSettings(hidden=18, heads=8, layers=4, lr=1e-3, epochs=3000, pool="add", source=CHOSEN),
+    "gat": GraphSettings(hidden=145, layers=4, lr=1e-3, epochs=3000, pool="add", source=CHOSEN),
 }
 # Table 5 / hyperparameters.md: the published best parameters (GCN: lr, α, γ, layers, dropout; GAT: also nhid 256,
 # 4 heads, batch 32), mean pooling as in the benchmark.
@@ -141,7 +140,7 @@ _MNIST = {
     "graphcon-gatedgcn": dataclasses.replace(_MNIST_GRAPHCON_GCN, source="GraphCON-GCN's settings " + CHOSEN),
     "graphcon-sage": dataclasses.replace(_MNIST_GRAPHCON_GCN, source="GraphCON-GCN's settings " + CHOSEN),
     "gcn": GraphSettings(hidden=146, layers=4, lr=1e-3, batch_size=128, epochs=1000, pool="mean"),
-    "gat": GraphSettings(hidden=19, heads=8, layers=4, lr=1e-3, batch_size=128, epochs=1000, pool="mean"),
+    "gat": GraphSettings(hidden=146, layers=4, lr=1e-3, batch_size=128, epochs=1000, pool="mean"),
 }
 # PPI (Table 3): only α, γ are published (Table 9); the rest is chosen here (3-layer 4-head GAT as in its paper).
 _PPI = {
@@ -176,9 +175,17 @@ def quick_overrides(dataset: str) -> dict[str, Any]:
     return dict(QUICK_PPI if DATASETS[dataset].level == "node" else QUICK)
 
 
+EDGE_EMBEDDING = 16  # the size of learned bond-type vectors (GraphCON-GatedGCN only)
+
+
 @dataclass
 class GraphTask:
-    """A dataset's three splits, ready for PyG's ``DataLoader`` (float node features, float edge features)."""
+    """A dataset's three splits, ready for PyG's ``DataLoader``.
+
+    Integer node features (one atom type per node) are embedded by the models (``atom_vocabulary`` types),
+    float ones go through a linear encoder (``in_channels`` of them); likewise integer edge features are bond types
+    (``edge_vocabulary``, embedded into R^``edge_dim``) and float ones ``edge_dim`` numbers.
+    """
 
     dataset: str
     train: list[Data]
@@ -186,7 +193,9 @@ class GraphTask:
     test: list[Data]
     in_channels: int
     out_channels: int
-    edge_dim: int | None
+    atom_vocabulary: int | None = None
+    edge_dim: int | None = None
+    edge_vocabulary: int | None = None
 
     @property
     def info(self) -> DatasetInfo:
@@ -202,27 +211,16 @@ def _subset(split: Any, count: int) -> list[Data]:
     return [split[int(i)] for i in order]
 
 
-def _one_hot_columns(values: list[Tensor]) -> list[Tensor]:
-    """Integer codes (one per row) as one-hot float rows over every code seen (ZINC's atom and bond types)."""
-    codes = [v.view(-1) for v in values]
-    width = int(max(int(c.max()) for c in codes if c.numel())) + 1
-    return [F.one_hot(c, width).float() for c in codes]
-
-
-def _as_float(graphs: list[Data], attribute: str) -> None:
+def _vocabulary(graphs: list[Data], attribute: str) -> int | None:
+    """The number of integer codes of ``attribute`` (max + 1 over ``graphs``), None for float features."""
     values = [g[attribute] for g in graphs]
-    if values[0] is None:
-        return
-    if values[0].is_floating_point() or (values[0].dim() == 2 and values[0].shape[1] > 1):
-        converted = [v.float() if v.dim() == 2 else v.float().view(-1, 1) for v in values]
-    else:
-        converted = _one_hot_columns(values)
-    for graph, value in zip(graphs, converted):
-        graph[attribute] = value
+    if values[0].is_floating_point():
+        return None
+    return max(int(v.max()) for v in values if v.numel()) + 1
 
 
 def load_graph_task(dataset: str, data_root: str | None, settings: GraphSettings) -> GraphTask:
-    """The dataset's splits (subsets as ``settings`` asks), integer atom/bond codes one-hot encoded.
+    """The dataset's splits, each the subset ``settings`` asks for.
 
     Raises:
         MissingDatasetError: the dataset's raw files are not under the data root.
@@ -230,16 +228,21 @@ def load_graph_task(dataset: str, data_root: str | None, settings: GraphSettings
     splits = load_graph_dataset(dataset, data_root)
     train, val, test = (_subset(part, count) for part, count in zip(
         splits, (settings.train_graphs, settings.val_graphs, settings.test_graphs)))
-    graphs = [g.clone() for g in train + val + test]
-    for attribute in ("x", "edge_attr"):
-        if attribute in graphs[0]:
-            _as_float(graphs, attribute)
-    train, val, test = graphs[:len(train)], graphs[len(train):len(train) + len(val)], graphs[len(train) + len(val):]
+    graphs = train + val + test
     y = torch.cat([g.y.view(len(g.y), -1) for g in graphs])
     task = DATASETS[dataset].task
     out_channels = {"regression": 1, "classification": int(y.max()) + 1, "multilabel": y.shape[1]}[task]
-    edge_dim = graphs[0].edge_attr.shape[1] if "edge_attr" in graphs[0] else None
-    return GraphTask(dataset, train, val, test, graphs[0].x.shape[1], out_channels, edge_dim)
+    atom_vocabulary = _vocabulary(graphs, "x")
+    x = graphs[0].x
+    in_channels = 1 if atom_vocabulary is not None or x.dim() == 1 else x.shape[1]
+    edge_dim = edge_vocabulary = None
+    if graphs[0].edge_attr is not None:
+        edge_vocabulary = _vocabulary(graphs, "edge_attr")
+        edge_attr = graphs[0].edge_attr
+        edge_dim = EDGE_EMBEDDING if edge_vocabulary is not None else (1 if edge_attr.dim() == 1 else
+                                                                        edge_attr.shape[1])
+    return GraphTask(dataset, train, val, test, in_channels, out_channels, atom_vocabulary, edge_dim,
+                     edge_vocabulary)
 
 
 def build_model(model: str, settings: GraphSettings, task: GraphTask) -> nn.Module:
@@ -259,20 +262,22 @@ def build_model(model: str, settings: GraphSettings, task: GraphTask) -> nn.Modu
             task.in_channels, s.hidden, task.out_channels, coupling=coupling, num_layers=s.layers,
             step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, heads=s.heads, dropout=s.dropout,
             input_dropout=s.input_dropout, step_dropout=s.step_dropout, method=s.method, adjoint=s.backward)
-    readout = {"pool": s.pool, "readout_layers": s.readout_layers}
+    common = {"pool": s.pool, "readout_layers": s.readout_layers, "atom_vocabulary": task.atom_vocabulary,
+              "heads": s.heads, "dropout": s.dropout, "input_dropout": s.input_dropout}
     if model in ("gcn", "gat"):
         return GNNGraphModel(task.in_channels, s.hidden, task.out_channels, conv=model, num_layers=s.layers,
-                             heads=s.heads, dropout=s.dropout, **readout)
+                             **common)
+    edges = {"edge_dim": task.edge_dim, "edge_vocabulary": task.edge_vocabulary} if uses_edge_features(model,
+                                                                                                         task) else {}
     return GraphCONGraphModel(
         task.in_channels, s.hidden, task.out_channels, coupling=coupling, num_layers=s.layers,
-        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, heads=s.heads, dropout=s.dropout,
-        input_dropout=s.input_dropout, step_dropout=s.step_dropout, method=s.method, adjoint=s.backward,
-        edge_dim=task.edge_dim if uses_edge_features(model) else None, **readout)
+        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, step_dropout=s.step_dropout, method=s.method,
+        adjoint=s.backward, **edges, **common)
 
 
-def uses_edge_features(model: str) -> bool:
-    """Only GraphCON-GatedGCN reads edge features (the paper's ZINC runs use none)."""
-    return model == "graphcon-gatedgcn"
+def uses_edge_features(model: str, task: GraphTask) -> bool:
+    """Only GraphCON-GatedGCN reads edge features, where the dataset has them (the paper's ZINC runs use none)."""
+    return model == "graphcon-gatedgcn" and task.edge_dim is not None
 
 
 def train_model(task: GraphTask, model: str, settings: GraphSettings, seed: int) -> tuple[nn.Module, Any, float]:
@@ -285,7 +290,7 @@ def train_model(task: GraphTask, model: str, settings: GraphSettings, seed: int)
     result = fit_graph_model(
         net, DataLoader(task.train, s.batch_size, shuffle=True), DataLoader(task.val, s.batch_size),
         DataLoader(task.test, s.batch_size), task=task.info.task, level=task.info.level,
-        edge_attr=uses_edge_features(model) and task.edge_dim is not None, epochs=s.epochs, lr=s.lr,
+        edge_attr=uses_edge_features(model, task), epochs=s.epochs, lr=s.lr,
         weight_decay=s.weight_decay, plateau=plateau, progress=f"{task.dataset} {model} N={s.layers} seed {seed}")
     return net, result, time.perf_counter() - start
 
