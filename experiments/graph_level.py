@@ -183,8 +183,8 @@ class GraphTask:
     """A dataset's three splits, ready for PyG's ``DataLoader``.
 
     Integer node features (one atom type per node) are embedded by the models (``atom_vocabulary`` types),
-    float ones go through a linear encoder (``in_channels`` of them); likewise integer edge features are bond types
-    (``edge_vocabulary``, embedded into R^``edge_dim``) and float ones ``edge_dim`` numbers.
+    float ones go through a linear encoder (``in_channels`` of them); integer edge features are bond types
+    (``edge_vocabulary``), embedded into R^``edge_dim`` by GraphCON-GatedGCN.
     """
 
     dataset: str
@@ -211,38 +211,18 @@ def _subset(split: Any, count: int) -> list[Data]:
     return [split[int(i)] for i in order]
 
 
-def _vocabulary(graphs: list[Data], attribute: str) -> int | None:
-    """The number of integer codes of ``attribute`` (max + 1 over ``graphs``), None for float features."""
-    values = [g[attribute] for g in graphs]
-    if values[0].is_floating_point():
-        return None
-    return max(int(v.max()) for v in values if v.numel()) + 1
-
-
 def load_graph_task(dataset: str, data_root: str | None, settings: GraphSettings) -> GraphTask:
     """The dataset's splits, each the subset ``settings`` asks for.
 
     Raises:
         MissingDatasetError: the dataset's raw files are not under the data root.
     """
-    splits = load_graph_dataset(dataset, data_root)
+    data = load_graph_dataset(dataset, data_root)
     train, val, test = (_subset(part, count) for part, count in zip(
-        splits, (settings.train_graphs, settings.val_graphs, settings.test_graphs)))
-    graphs = train + val + test
-    y = torch.cat([g.y.view(len(g.y), -1) for g in graphs])
-    task = DATASETS[dataset].task
-    out_channels = {"regression": 1, "classification": int(y.max()) + 1, "multilabel": y.shape[1]}[task]
-    atom_vocabulary = _vocabulary(graphs, "x")
-    x = graphs[0].x
-    in_channels = 1 if atom_vocabulary is not None or x.dim() == 1 else x.shape[1]
-    edge_dim = edge_vocabulary = None
-    if graphs[0].edge_attr is not None:
-        edge_vocabulary = _vocabulary(graphs, "edge_attr")
-        edge_attr = graphs[0].edge_attr
-        edge_dim = EDGE_EMBEDDING if edge_vocabulary is not None else (1 if edge_attr.dim() == 1 else
-                                                                        edge_attr.shape[1])
-    return GraphTask(dataset, train, val, test, in_channels, out_channels, atom_vocabulary, edge_dim,
-                     edge_vocabulary)
+        (data.train, data.val, data.test), (settings.train_graphs, settings.val_graphs, settings.test_graphs)))
+    edge_dim = None if data.edge_vocabulary is None else EDGE_EMBEDDING
+    return GraphTask(dataset, train, val, test, data.num_features, data.num_classes, data.atom_vocabulary,
+                     edge_dim, data.edge_vocabulary)
 
 
 def build_model(model: str, settings: GraphSettings, task: GraphTask) -> nn.Module:
