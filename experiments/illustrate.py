@@ -1,6 +1,6 @@
 """``graphcon-ode illustrate``: Fig. 1, the oscillating node features of a trained GraphCON-GCN on one molecule.
 
-A GraphCON-GCN is trained on the molecules of ``zinc-moses`` (by default a short run on 2,000 training molecules,
+A GraphCON-GCN is trained on the molecules of ``zinc-moses`` (by default a short run on 1,000 training molecules,
 enough for trained weights; it is not a benchmark), then one test molecule (``--molecule``) is encoded and its
 state X^n after every step n = 0 … N of eq. (4) is recorded. Each atom's feature vector is read along the first
 principal direction of all X^n of the molecule (the direction in which the features move most). The figure draws
@@ -28,7 +28,7 @@ from experiments.graph_level import load_graph_task, settings_for, train_model
 from experiments.harness import add_common_arguments, write_png, write_results
 from graphcon_ode.odeint import odeint
 
-DEFAULTS = {"layers": 20, "hidden": 64, "epochs": 30, "train_graphs": 2000, "val_graphs": 500, "test_graphs": 100}
+DEFAULTS = {"layers": 20, "hidden": 64, "epochs": 20, "train_graphs": 1000, "val_graphs": 250, "test_graphs": 100}
 QUICK = {"layers": 4, "hidden": 16, "epochs": 1, "train_graphs": 64, "val_graphs": 16, "test_graphs": 8}
 
 
