@@ -105,8 +105,9 @@ class GraphCONGraphModel(GraphCONNodeModel):
         pool: "add" (sum over a graph's nodes, ZINC in the paper) or "mean".
         readout_layers: linear layers of the readout MLP.
         atom_vocabulary: embed integer node types (ZINC's 28 atom types) instead of a Linear encoder.
-        edge_dim: give the coupling edge features of this size (needs ``coupling="gatedgcn"``); the model then
-            uses ``edge_attr`` in :meth:`forward` (otherwise it is ignored, as in the paper's ZINC runs).
+        edge_dim: give the coupling edge features of this size (needs ``coupling="gatedgcn"``, or a
+            :class:`Coupling` that takes ``edge_attr``); the model then binds ``edge_attr`` of :meth:`forward` with
+            the graph (otherwise it is ignored, as in the paper's ZINC runs, which use no edge features).
         edge_vocabulary: the number of integer edge types (bond types), embedded into R^edge_dim by the coupling.
         num_layers, step_size, alpha, gamma, activation, heads, per_step_weights, dropout, input_dropout,
         step_dropout, encoder_activation, method, adjoint, options, rtol, atol: as in :class:`GraphCONNodeModel`.
@@ -144,7 +145,7 @@ class GraphCONGraphModel(GraphCONNodeModel):
     ):
         if edge_vocabulary is not None and edge_dim is None:
             raise ValueError("edge_vocabulary: embedding integer edge types needs edge_dim, the embedding size")
-        if edge_dim is not None:
+        if edge_dim is not None and isinstance(coupling, str):
             if coupling != "gatedgcn":
                 raise ValueError(f"edge_dim: edge features need coupling='gatedgcn', got coupling={coupling!r}")
             coupling_options = {"edge_dim": edge_dim, "edge_vocabulary": edge_vocabulary, **(coupling_options or {})}

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import experiments.node_classification as node_classification
+import experiments.node_experiment as node_experiment
 from experiments.dirichlet_energy import energy_curves
 from experiments.harness import RunStore
 from experiments.node_classification import MODELS, PAPER, SETTINGS, settings_for
@@ -87,7 +88,7 @@ def test_node_classification_quick_end_to_end_and_resume(root, tmp_path, monkeyp
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(node_classification, "train_once", no_training)
+    monkeypatch.setattr(node_experiment, "train_once", no_training)
     assert main(argv) == 0
     assert rows_of(out) == rows
 
@@ -111,7 +112,7 @@ def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch
         trained.append(split)
         return real(task, model, settings, split, init_seed)
 
-    monkeypatch.setattr(node_classification, "train_once", train_then_die)
+    monkeypatch.setattr(node_experiment, "train_once", train_then_die)
     with pytest.raises(KeyboardInterrupt):
         main(argv)
     assert len(RunStore(out).records) == 2
@@ -120,7 +121,7 @@ def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch
         trained.append(split)
         return real(task, model, settings, split, init_seed)
 
-    monkeypatch.setattr(node_classification, "train_once", train)
+    monkeypatch.setattr(node_experiment, "train_once", train)
     assert main(argv) == 0
     assert trained == [0, 1, 2] and rows_of(out)[0]["runs"] == 3
 

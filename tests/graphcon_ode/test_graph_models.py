@@ -2,7 +2,9 @@ import pytest
 import torch
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
+from torch_geometric.nn import ResGatedGraphConv
 
+from graphcon_ode import from_pyg
 from graphcon_ode.models import GNNGraphModel, GraphCONGraphModel
 from solvers import BACKWARD_MODES, METHODS
 from tests.graphs import gcn_operator, random_graph
@@ -167,3 +169,26 @@ def test_arguments_are_checked_at_the_boundary():
         model()(graph.x.double(), graph.edge_index)
     with pytest.raises(ValueError, match="edge_attr"):
         model(coupling="gatedgcn", edge_dim=3, edge_vocabulary=BOND_TYPES)(graph.x, graph.edge_index)
+
+
+def test_a_pyg_layer_with_float_edge_features_as_the_coupling():
+    torch.manual_seed(0)
+    graphs = molecules()
+    for graph in graphs:
+        graph.edge_attr = torch.randn(graph.edge_index.shape[1], 2, dtype=torch.float64)
+    batch = one_batch(graphs)
+    net = model(coupling=from_pyg(ResGatedGraphConv(6, 6, edge_dim=2)), edge_dim=2)
+    out = net(batch.x, batch.edge_index, batch.batch, batch.edge_attr)
+    alone = net(graphs[0].x, graphs[0].edge_index, None, graphs[0].edge_attr)
+    assert torch.allclose(out[0], alone[0], rtol=0, atol=1e-12)
+    assert not torch.allclose(alone, net(graphs[0].x, graphs[0].edge_index, None, 2 * graphs[0].edge_attr))
+
+
+def test_an_adaptive_method_solves_a_batch_to_its_tolerance():
+    graphs = molecules()
+    batch = one_batch(graphs)
+    net = model(method="dopri5", rtol=1e-10, atol=1e-10)
+    out = net(batch.x, batch.edge_index, batch.batch)
+    alone = net(graphs[2].x, graphs[2].edge_index)
+    assert torch.allclose(out[2], alone[0], rtol=0, atol=1e-7)  # steps chosen for the batch, not for the graph
+    assert net.last_stats.nfe_forward > 0
