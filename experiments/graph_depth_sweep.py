@@ -27,7 +27,7 @@ from experiments.graph_level import (
     summary_row,
     sweep,
 )
-from experiments.harness import RunStore, add_common_arguments, write_results
+from experiments.harness import RunStore, add_common_arguments, quick, write_results
 
 DEPTHS = {"zinc": (5, 10, 15, 20), "mnist-superpixels": (4, 8, 16, 32)}
 PAPER_DEPTH = {  # Tables 6 (MAE) and 7 (accuracy in %), one number per cell
@@ -54,13 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     store = RunStore(args.out)
     rows, notes = [], []
-    seeds = 1 if args.quick else args.seeds
+    seeds = quick(args, "seeds", 1)
     for dataset in args.dataset:
         paper = DATASETS[dataset].paper
-        depths = [2, 4] if args.quick else args.depths or list(DEPTHS[paper])
-        overrides = {k: v for k, v in overrides_from(args).items() if k != "layers"}
-        if args.quick:
-            overrides.update(quick_overrides(dataset))
+        depths = quick(args, "depths", [2, 4]) or list(DEPTHS[paper])
+        overrides = {k: v for k, v in {**overrides_from(args), **quick_overrides(args, dataset)}.items()
+                     if k != "layers"}
         cells = [(model, depth, settings_for(dataset, model, {**overrides, "layers": depth}))
                  for model in args.model for depth in depths]
         sweep(store, args.data_root, [(dataset, m, s, args.seed + i) for m, _, s in cells for i in range(seeds)],

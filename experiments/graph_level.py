@@ -28,8 +28,8 @@ from torch import nn
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
-from experiments.harness import RunStore, add_common_arguments, mean_std, progress, write_results
-from experiments.node_classification import ACTIVATIONS
+from experiments.harness import RunStore, add_common_arguments, given, mean_std, progress, quick, write_results
+from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.graph_datasets import load_graph_dataset
 from graphcon_ode.graph_models import GNNGraphModel, GraphCONGraphModel
 from graphcon_ode.graph_training import TASKS, Plateau, fit_graph_model
@@ -176,9 +176,12 @@ def settings_for(dataset: str, model: str, overrides: dict[str, Any] | None = No
     return dataclasses.replace(base, source=base.source + "; overridden on the command line", **overrides)
 
 
-def quick_overrides(dataset: str) -> dict[str, Any]:
-    """The settings ``--quick`` forces: one epoch on a few graphs of every split."""
-    return dict(QUICK_PPI if DATASETS[dataset].level == "node" else QUICK)
+def quick_overrides(args: argparse.Namespace, dataset: str) -> dict[str, Any]:
+    """The settings ``--quick`` sets where the command line does not: one epoch on a few graphs of every split."""
+    if not args.quick:
+        return {}
+    sizes = QUICK_PPI if DATASETS[dataset].level == "node" else QUICK
+    return {name: value for name, value in sizes.items() if not given(args, name)}
 
 
 EDGE_EMBEDDING = 16  # the size of learned bond-type vectors (GraphCON-GatedGCN only)
@@ -307,11 +310,17 @@ def sweep(store: RunStore, data_root: str | None, jobs: list[tuple[str, str, Gra
     splits are loaded once per distinct subset."""
     pending = [job for job in jobs if not store.done(run_key(*job))]
     tasks: dict[tuple, GraphTask] = {}
-    for dataset, model, settings, seed in progress(pending, desc):
-        subset = (dataset, settings.train_graphs, settings.val_graphs, settings.test_graphs)
+    for dataset, _, settings, _ in pending:  # a missing dataset stops the sweep before any run
+        subset = _subset_key(dataset, settings)
         if subset not in tasks:
             tasks[subset] = load_graph_task(dataset, data_root, settings)
-        store.record(run_key(dataset, model, settings, seed), train_once(tasks[subset], model, settings, seed))
+    for dataset, model, settings, seed in progress(pending, desc, done=len(jobs) - len(pending)):
+        store.record(run_key(dataset, model, settings, seed),
+                     train_once(tasks[_subset_key(dataset, settings)], model, settings, seed))
+
+
+def _subset_key(dataset: str, settings: GraphSettings) -> tuple[str, int, int, int]:
+    return dataset, settings.train_graphs, settings.val_graphs, settings.test_graphs
 
 
 def scale(metric: str) -> float:
@@ -402,10 +411,8 @@ def protocol_note(dataset: str, settings: GraphSettings, seeds: int) -> str:
 def run_table(args: argparse.Namespace, title: str) -> int:
     """A table verb: every selected model on ``args.dataset`` over ``args.seeds`` seeds; results.json/md."""
     dataset = args.dataset
-    overrides = overrides_from(args)
-    if args.quick:
-        overrides.update(quick_overrides(dataset))
-    seeds = 1 if args.quick else args.seeds
+    overrides = {**overrides_from(args), **quick_overrides(args, dataset)}
+    seeds = quick(args, "seeds", 1)
     models = [m for m in args.model if (dataset, m) in SETTINGS]
     cells = [(m, settings_for(dataset, m, overrides)) for m in models]
     store = RunStore(args.out)

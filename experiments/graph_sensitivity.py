@@ -22,7 +22,7 @@ from experiments.graph_level import (
     summary_row,
     sweep,
 )
-from experiments.harness import RunStore, write_results
+from experiments.harness import RunStore, quick, write_results
 from experiments.sensitivity import plot
 
 LAYERS = 32
@@ -38,13 +38,12 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    values = [0.0, 1.0] if args.quick else args.values
-    seeds = 1 if args.quick else args.inits
+    values = quick(args, "values", [0.0, 1.0])
+    seeds = quick(args, "inits", 1)
     fixed_gamma = FIXED_GAMMA if args.fixed_gamma is None else args.fixed_gamma
-    overrides = {k: v for k, v in overrides_from(args).items() if k not in ("alpha", "gamma")}
-    overrides.setdefault("layers", LAYERS)
-    if args.quick:
-        overrides.update(quick_overrides(args.dataset), layers=4)
+    overrides = {k: v for k, v in {**overrides_from(args), **quick_overrides(args, args.dataset)}.items()
+                 if k not in ("alpha", "gamma")}
+    overrides.setdefault("layers", quick(args, "layers", 4) or LAYERS)
     points = [("alpha", {"alpha": v, "gamma": fixed_gamma}) for v in values]
     points += [("gamma", {"alpha": args.fixed_alpha, "gamma": v}) for v in values]
     cells = [(swept, settings_for(args.dataset, "graphcon-gcn", {**overrides, **coefficients}))

@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 from tqdm.auto import tqdm
 
 from graphcon_ode.results import markdown_table, write_atomic, write_png, write_results
+from graphcon_ode.usage import given, quick
 
 T = TypeVar("T")
 Row = dict[str, Any]
 
-__all__ = ["RunStore", "add_common_arguments", "markdown_table", "mean_std", "progress", "write_atomic",
-           "write_png", "write_results"]
+__all__ = ["RunStore", "add_common_arguments", "markdown_table", "mean_std", "progress", "given", "quick", "sweep_bar",
+           "write_atomic", "write_png", "write_results"]
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
@@ -53,9 +54,15 @@ class RunStore:
         return [key for key in keys if key not in self.records]
 
 
-def progress(items: Sequence[T], desc: str) -> Iterator[T]:
-    """A progress bar over ``items`` (on stderr)."""
-    return iter(tqdm(items, desc=desc, leave=True))
+def progress(items: Sequence[T], desc: str, done: int = 0) -> Iterator[T]:
+    """A progress bar over ``items`` (on stderr); ``done`` runs of the same sweep finished before (a resumed sweep)
+    count from the start, so the bar shows finished runs of the whole sweep."""
+    return iter(tqdm(items, desc=desc, leave=True, total=done + len(items), initial=done))
+
+
+def sweep_bar(total: int, done: int, desc: str) -> tqdm:
+    """One progress bar over every run of a sweep that spans several loops: ``done`` of ``total`` finished."""
+    return tqdm(total=total, initial=done, desc=desc, leave=True)
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:

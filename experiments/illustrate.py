@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from experiments.graph_level import load_graph_task, settings_for, train_model
-from experiments.harness import add_common_arguments, write_png, write_results
+from experiments.harness import add_common_arguments, quick, write_png, write_results
 from graphcon_ode.odeint import odeint
 
 DEFAULTS = {"layers": 20, "hidden": 64, "epochs": 20, "train_graphs": 1000, "val_graphs": 250, "test_graphs": 100}
@@ -124,7 +124,7 @@ def draw(graph: Data, positions: dict[int, tuple[float, float]], labels: list[st
 
 
 def run(args: argparse.Namespace) -> int:
-    sizes = QUICK if args.quick else {name: getattr(args, name) for name in DEFAULTS}
+    sizes = {name: quick(args, name, QUICK[name]) for name in DEFAULTS}
     settings = settings_for(args.dataset, "graphcon-gcn", sizes)
     task = load_graph_task(args.dataset, args.data_root, settings)
     if not 0 <= args.molecule < len(task.test):

@@ -11,7 +11,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from experiments.harness import RunStore, add_common_arguments, write_results
+from experiments.harness import RunStore, add_common_arguments, given, quick, sweep_bar, write_results
 from experiments.node_experiment import (
     ACTIVATIONS,
     HETEROPHILIC,
@@ -33,6 +33,8 @@ from experiments.node_experiment import (
     train_model,
     train_once,
 )
+from graphcon_ode.datasets import GEOM_GCN_SPLITS
+from graphcon_ode.usage import UsageError
 
 __all__ = ["ACTIVATIONS", "COLUMNS", "HETEROPHILIC", "HOMOPHILIC", "MODELS", "PAPER", "SETTINGS", "Settings", "Task",
            "add_arguments", "add_settings_arguments", "build_model", "grid", "load_task", "overrides_from", "run",
@@ -54,21 +56,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_settings_arguments(parser)
 
 
+def datasets(args: argparse.Namespace) -> list[str]:
+    """The datasets the command reads (their raw files are checked before any run)."""
+    return list(args.dataset)
+
+
+def check(args: argparse.Namespace) -> None:
+    splits = quick(args, "splits", 1)
+    if splits is not None and any(d in HETEROPHILIC for d in args.dataset) and splits > GEOM_GCN_SPLITS:
+        raise UsageError(f"--splits: the geom-gcn datasets have {GEOM_GCN_SPLITS} splits, got {splits}")
+
+
 def run(args: argparse.Namespace) -> int:
     store = RunStore(args.out)
     overrides = overrides_from(args)
-    if args.quick:
-        overrides["epochs"] = min(overrides.get("epochs", 3), 3)
-    rows, notes = [], []
+    if args.quick and not given(args, "epochs"):
+        overrides["epochs"] = 3
+    rows, notes, plan = [], [], []
     for dataset in args.dataset:
         homophilic = dataset in HOMOPHILIC
-        num_splits = 1 if args.quick else args.splits or (5 if homophilic else 10)
-        num_inits = 1 if args.quick else args.inits or (20 if homophilic else 1)
-        task = load_task(dataset, args.data_root, num_splits, args.seed)
+        num_splits = quick(args, "splits", 1) or (5 if homophilic else 10)
+        num_inits = quick(args, "inits", 1) or (20 if homophilic else 1)
         models = [m for m in args.model if (dataset, m) in SETTINGS]
         jobs = [(m, settings_for(dataset, m, overrides), split, init)
                 for m in models for split, init in grid(num_splits, num_inits, args.seed)]
-        sweep(store, task, jobs, f"{dataset}")
+        plan.append((dataset, num_splits, num_inits, models, jobs))
+    total = sum(len(jobs) for *_, jobs in plan)
+    done = sum(store.done(run_key(dataset, *job)) for dataset, *_, jobs in plan for job in jobs)
+    bar = sweep_bar(total, done, "node classification")
+    for dataset, num_splits, num_inits, models, jobs in plan:
+        task = load_task(dataset, args.data_root, num_splits, args.seed)
+        sweep(store, task, jobs, dataset, bar)
         for model in models:
             settings = settings_for(dataset, model, overrides)
             keys = [run_key(dataset, model, settings, split, init) for split, init in grid(num_splits, num_inits,
@@ -80,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
                 "train), test accuracy at the best validation accuracy. Table 2 sets: the 10 geom-gcn splits, "
                 "early stopping on the validation loss (patience 100, at most 1500 epochs), test accuracy at the "
                 "lowest validation loss.")
+    bar.close()
     write_results(args.out, rows, COLUMNS, "Node classification (Tables 1 and 2)",
                   protocol + "\n\n" + "\n".join(notes))
     print(Path(args.out, "results.md").read_text())

@@ -264,12 +264,20 @@ def run_key(dataset: str, model: str, settings: Settings, split: int, init_seed:
     return f"{dataset}/{model}/{settings.key()}/split{split}/init{init_seed}"
 
 
-def sweep(store: RunStore, task: Task, jobs: list[tuple[str, Settings, int, int]], desc: str) -> None:
-    """Run the (model, settings, split, init seed) jobs not yet in ``store``, recording each as it finishes."""
+def sweep(store: RunStore, task: Task, jobs: list[tuple[str, Settings, int, int]], desc: str,
+          bar: Any = None) -> None:
+    """Run the (model, settings, split, init seed) jobs not yet in ``store``, recording each as it finishes.
+
+    The progress bar counts the finished runs of ``jobs`` (those recorded before included), or advances ``bar``,
+    a bar over a larger sweep (:func:`experiments.harness.sweep_bar`), by one per run.
+    """
     pending = [job for job in jobs if not store.done(run_key(task.dataset, *job))]
-    for model, settings, split, init_seed in progress(pending, desc):
+    runs = pending if bar is not None else progress(pending, desc, done=len(jobs) - len(pending))
+    for model, settings, split, init_seed in runs:
         store.record(run_key(task.dataset, model, settings, split, init_seed),
                      train_once(task, model, settings, split, init_seed))
+        if bar is not None:
+            bar.update(1)
 
 
 def summary_row(store: RunStore, dataset: str, model: str, keys: list[str], **extra: Any) -> dict[str, Any]:

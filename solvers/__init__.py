@@ -8,7 +8,7 @@ from .backward import BACKWARD_MODES, Backprop, ContinuousAdjoint, get_backward_
 from .checkpoint import Checkpoint
 from .exact_reversal import ExactReversal
 from .grid import fixed_grid
-from .integrate import StepGrid, integrate
+from .integrate import StepGrid, advance, integrate
 from .methods import Imex, ImexImplicit, PartitionedMethod, Verlet
 from .options import Option
 from .problem import BackwardMode, Problem
@@ -42,6 +42,7 @@ __all__ = [
     "StepGrid",
     "TupleFunctionSystem",
     "Verlet",
+    "advance",
     "as_system",
     "fixed_grid",
     "get_method",

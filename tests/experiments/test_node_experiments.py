@@ -1,5 +1,6 @@
 import csv
 import json
+import re
 
 import pytest
 import torch
@@ -93,13 +94,17 @@ def test_node_classification_quick_end_to_end_and_resume(root, tmp_path, monkeyp
     assert rows_of(out) == rows
 
 
-def test_pubmed_without_its_files_is_one_clear_error(tmp_path):
+def test_pubmed_without_its_files_is_one_clear_error(tmp_path, capsys):
+    argv = ["node-classification", "--quick", "--data-root", str(tmp_path), "--out", str(tmp_path / "out"),
+            "--dataset", "pubmed", "--model", "graphcon-tran"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and re.search(r"ind\.pubmed\.x.*PubMed/raw", error)
     with pytest.raises(MissingDatasetError, match=r"ind\.pubmed\.x.*PubMed/raw"):
-        main(["node-classification", "--quick", "--data-root", str(tmp_path), "--out", str(tmp_path / "out"),
-              "--dataset", "pubmed", "--model", "graphcon-tran"])
+        main(argv + ["--debug"])
 
 
-def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch):
+def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch, capsys):
     out = tmp_path / "nc"
     argv = ["node-classification", "--data-root", root, "--out", str(out), "--dataset", "texas", "--model", "gcn",
             "--splits", "3", "--epochs", "2"]
@@ -113,8 +118,10 @@ def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch
         return real(task, model, settings, split, init_seed)
 
     monkeypatch.setattr(node_experiment, "train_once", train_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        main(argv)
+    assert main(argv) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"graphcon-ode node-classification: interrupted; finished runs are kept in {out}; run the same command "
+        f"again to resume")
     assert len(RunStore(out).records) == 2
 
     def train(task, model, settings, split, init_seed):
