@@ -98,21 +98,24 @@ def draw(graph: Data, positions: dict[int, tuple[float, float]], labels: list[st
     """Panels of the molecule at ``times`` coloured by ``values`` [time, node], and every node's curve below."""
     edges = graph.edge_index.t().tolist()
     limit = float(np.abs(values).max()) or 1.0
-    fig = Figure(figsize=(3 * len(times), 6.2), dpi=100)
-    grid = fig.add_gridspec(2, len(times), height_ratios=(1.4, 1))
+    fig = Figure(figsize=(3.4 * len(times), 6.5), dpi=100)
+    grid = fig.add_gridspec(2, len(times), height_ratios=(1.3, 1))
+    panels = []
     for column, step in enumerate(times):
         ax = fig.add_subplot(grid[0, column])
+        panels.append(ax)
         for i, j in edges:
             ax.plot(*zip(positions[i], positions[j]), color="0.6", lw=1.2, zorder=1)
         xy = np.array([positions[i] for i in range(graph.num_nodes)])
-        points = ax.scatter(xy[:, 0], xy[:, 1], c=values[step], cmap="coolwarm", vmin=-limit, vmax=limit, s=140,
-                            edgecolors="k", linewidths=0.5, zorder=2)
+        points = ax.scatter(xy[:, 0], xy[:, 1], c=values[step], cmap="coolwarm", vmin=-limit, vmax=limit, s=260,
+                            edgecolors="k", linewidths=0.5, zorder=2, clip_on=False)
         for i, label in enumerate(labels):
-            ax.annotate(label, xy[i], ha="center", va="center", fontsize=6, zorder=3)
+            ax.annotate(label, xy[i], ha="center", va="center", fontsize=7, zorder=3)
         ax.set_title(f"n = {step}")
         ax.set_aspect("equal")
+        ax.margins(0.12)
         ax.axis("off")
-    fig.colorbar(points, ax=fig.axes, shrink=0.6, label="feature (1st principal direction)")
+    fig.colorbar(points, ax=panels, shrink=0.8, label="feature (1st principal direction)")
     curves = fig.add_subplot(grid[1, :])
     curves.plot(np.arange(values.shape[0]), values, lw=1)
     for step in times:
