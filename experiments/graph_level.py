@@ -242,6 +242,7 @@ def build_model(model: str, settings: GraphSettings, task: GraphTask) -> nn.Modu
     if s.activation and s.activation not in ACTIVATIONS:
         raise ValueError(f"activation: unknown activation {s.activation!r}; known: {', '.join(ACTIVATIONS)}")
     coupling = model.removeprefix("graphcon-")
+    activation = {"activation": ACTIVATIONS[s.activation]} if s.activation else {}
     if task.info.level == "node":
         if model == "gcn":
             return GCNNodeModel(task.in_channels, s.hidden, task.out_channels, num_layers=s.layers,
@@ -253,8 +254,7 @@ def build_model(model: str, settings: GraphSettings, task: GraphTask) -> nn.Modu
             task.in_channels, s.hidden, task.out_channels, coupling=coupling, num_layers=s.layers,
             step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, heads=s.heads, dropout=s.dropout,
             input_dropout=s.input_dropout, step_dropout=s.step_dropout, method=s.method, adjoint=s.backward,
-            **({"activation": ACTIVATIONS[s.activation]} if s.activation else {}))
-    activation = {"activation": ACTIVATIONS[s.activation]} if s.activation else {}
+            **activation)
     common = {"pool": s.pool, "readout_layers": s.readout_layers, "atom_vocabulary": task.atom_vocabulary,
               "heads": s.heads, "dropout": s.dropout, "input_dropout": s.input_dropout}
     if model in ("gcn", "gat"):
