@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from experiments.graph_level import add_table_arguments, run_table
+from experiments.graph_level import add_table_arguments, check_arguments, run_table
 
 DATASETS = ("mnist5k-superpixels", "mnist-superpixels")
 MODELS = ("gcn", "gat", "graphcon-gcn", "graphcon-gat")
@@ -18,6 +18,10 @@ MODELS = ("gcn", "gat", "graphcon-gcn", "graphcon-gat")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_table_arguments(parser, "results/graph_classification", DATASETS, MODELS)
+
+
+def check(args: argparse.Namespace) -> None:
+    check_arguments(args)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from experiments.graph_level import (
     DATASETS,
     add_settings_arguments,
+    check_arguments,
     overrides_from,
     paper_reference,
     protocol_note,
@@ -49,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "4 8 16 32 on superpixels)")
     parser.add_argument("--seeds", type=int, default=1, help="initialisations per cell (default 1)")
     add_settings_arguments(parser)
+
+
+def check(args: argparse.Namespace) -> None:
+    check_arguments(args)
 
 
 def run(args: argparse.Namespace) -> int:

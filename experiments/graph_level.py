@@ -31,9 +31,10 @@ from torch_geometric.loader import DataLoader
 from experiments.harness import RunStore, add_common_arguments, given, mean_std, progress, quick, write_results
 from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.graph_datasets import load_graph_dataset
-from graphcon_ode.graph_models import GNNGraphModel, GraphCONGraphModel
+from graphcon_ode.graph_models import POOLS, GNNGraphModel, GraphCONGraphModel
 from graphcon_ode.graph_training import TASKS, Plateau, fit_graph_model
 from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
+from graphcon_ode.usage import UsageError
 
 MODELS = ("gcn", "gat", "graphcon-gcn", "graphcon-gat", "graphcon-gin", "graphcon-gatedgcn", "graphcon-sage")
 PUBLISHED = "the authors' published settings"
@@ -374,6 +375,26 @@ def _yes_no(text: str) -> bool:
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(GraphSettings)
             if f.name != "source" and getattr(args, f.name, None) is not None}
+
+
+LOWEST = {"seeds": 1, "batch_size": 1, "readout_layers": 1, "plateau_patience": 0, "train_graphs": 0,
+          "val_graphs": 0, "test_graphs": 0}
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """:class:`UsageError` naming a graph-experiment option out of its range (the CLI's shared rules check the
+    options common to all verbs)."""
+    for dest, lowest in LOWEST.items():
+        value = getattr(args, dest, None)
+        if value is not None and value < lowest:
+            raise UsageError(f"--{dest.replace('_', '-')}: must be an integer >= {lowest}, got {value}")
+    factor, min_lr, pool = (getattr(args, name, None) for name in ("plateau_factor", "min_lr", "pool"))
+    if factor is not None and not 0 < factor < 1:
+        raise UsageError(f"--plateau-factor: must lie in (0, 1), got {factor}")
+    if min_lr is not None and not min_lr > 0:
+        raise UsageError(f"--min-lr: must be > 0, got {min_lr}")
+    if pool is not None and pool not in POOLS:
+        raise UsageError(f"--pool: unknown pooling {pool!r}; known: {', '.join(POOLS)}")
 
 
 def add_table_arguments(parser: argparse.ArgumentParser, default_out: str, datasets: tuple[str, ...],

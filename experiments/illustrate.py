@@ -27,6 +27,7 @@ from torch_geometric.data import Data
 from experiments.graph_level import load_graph_task, settings_for, train_model
 from experiments.harness import add_common_arguments, quick, write_png, write_results
 from graphcon_ode.odeint import odeint
+from graphcon_ode.usage import UsageError
 
 DEFAULTS = {"layers": 20, "hidden": 64, "epochs": 20, "train_graphs": 1000, "val_graphs": 250, "test_graphs": 100}
 QUICK = {"layers": 4, "hidden": 16, "epochs": 1, "train_graphs": 64, "val_graphs": 16, "test_graphs": 8}
@@ -41,6 +42,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, value in DEFAULTS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value,
                             help=f"{name} of the GraphCON-GCN trained for the figure (default {value})")
+
+
+def sizes_of(args: argparse.Namespace) -> dict[str, int]:
+    """The training sizes and depth of the figure's model: ``--quick``'s where the command line gives none."""
+    return {name: quick(args, name, QUICK[name]) for name in DEFAULTS}
+
+
+def check(args: argparse.Namespace) -> None:
+    """:class:`UsageError` for a molecule index or a drawn step out of range, before any training."""
+    layers = sizes_of(args)["layers"]
+    if args.molecule < 0:
+        raise UsageError(f"--molecule: must be an index >= 0, got {args.molecule}")
+    if args.times is not None and not all(0 <= step <= layers for step in args.times):
+        raise UsageError(f"--times: steps must lie in [0, {layers}] (--layers), got {args.times}")
 
 
 @torch.no_grad()
@@ -127,18 +142,15 @@ def draw(graph: Data, positions: dict[int, tuple[float, float]], labels: list[st
 
 
 def run(args: argparse.Namespace) -> int:
-    sizes = {name: quick(args, name, QUICK[name]) for name in DEFAULTS}
-    settings = settings_for(args.dataset, "graphcon-gcn", sizes)
+    settings = settings_for(args.dataset, "graphcon-gcn", sizes_of(args))
     task = load_graph_task(args.dataset, args.data_root, settings)
-    if not 0 <= args.molecule < len(task.test):
-        raise ValueError(f"molecule: expected an index in [0, {len(task.test)}), got {args.molecule}")
+    if args.molecule >= len(task.test):
+        raise UsageError(f"--molecule: the test subset has {len(task.test)} molecules, got index {args.molecule}")
     model, result, seconds = train_model(task, "graphcon-gcn", settings, args.seed)
     graph = task.test[args.molecule]
     values = principal_coordinate(trajectory(model, graph))
     n = settings.layers
     times = args.times or sorted({0, n // 4, n // 2, 3 * n // 4, n})
-    if not all(0 <= step <= n for step in times):
-        raise ValueError(f"times: steps must lie in [0, {n}], got {times}")
     out = Path(args.out)
     positions, labels = layout(graph)
     draw(graph, positions, labels, values, times, out / "illustrate.png",

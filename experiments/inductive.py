@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from experiments.graph_level import add_table_arguments, run_table
+from experiments.graph_level import add_table_arguments, check_arguments, run_table
 
 DATASETS = ("ppi",)
 MODELS = ("gcn", "gat", "graphcon-gcn", "graphcon-gat")
@@ -19,6 +19,10 @@ MODELS = ("gcn", "gat", "graphcon-gcn", "graphcon-gat")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_table_arguments(parser, "results/inductive", DATASETS, MODELS)
+
+
+def check(args: argparse.Namespace) -> None:
+    check_arguments(args)
 
 
 def run(args: argparse.Namespace) -> int:

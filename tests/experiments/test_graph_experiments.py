@@ -1,3 +1,4 @@
+import importlib
 import json
 
 import numpy as np
@@ -128,6 +129,24 @@ def test_illustrate_quick_draws_the_molecule_over_time(root, tmp_path):
     assert {r["label"] for r in rows} <= {"C", "N", "O", "S", "F", "Cl", "Br", "I", "P", "B", "Si", "Se"} | {
         str(i) for i in range(len(rows))}
     assert (out / "illustrate.png").stat().st_size > 5000
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["graph-regression", "--seeds", "0"], "--seeds: must be an integer >= 1"),
+    (["graph-classification", "--batch-size", "0"], "--batch-size"),
+    (["graph-depth-sweep", "--train-graphs", "-5"], "--train-graphs"),
+    (["inductive", "--plateau-factor", "1.5"], "--plateau-factor"),
+    (["graph-regression", "--pool", "max"], "--pool: unknown pooling 'max'"),
+    (["illustrate", "--times", "0", "30"], "--times: steps must lie in [0, 20]"),
+])
+def test_graph_options_out_of_range_are_refused_before_work(argv, fragment, tmp_path, capsys, monkeypatch):
+    def refuse(args):
+        raise AssertionError("the verb started working")
+
+    monkeypatch.setattr(importlib.import_module(VERBS[argv[0]][0]), "run", refuse)
+    assert main([*argv, "--out", str(tmp_path), "--data-root", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and fragment in error
 
 
 @pytest.fixture
