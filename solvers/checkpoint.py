@@ -48,7 +48,9 @@ class Checkpoint(BackwardMode):
         def run_block(first: int, last: int, q: Tensor, p: Tensor) -> tuple[Tensor, ...]:
             qs: list[Tensor] = [q] * grid.num_outputs
             ps: list[Tensor] = [p] * grid.num_outputs
-            q, p = advance(method, counted, grid, first, last, q, p, qs, ps, problem.after_step)
+            # A fresh method per block: work a method keeps between steps (verlet's last force) must not cross a
+            # block boundary, or the forward pass and the backward pass's recomputation would differ.
+            q, p = advance(get_method(problem.method), counted, grid, first, last, q, p, qs, ps, problem.after_step)
             done = grid.completed(first, last)
             return (q, p, *(qs[j] for j in done), *(ps[j] for j in done))
 
