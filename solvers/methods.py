@@ -12,7 +12,14 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from .system import PartitionedSystem, SplitSystem, is_split
+from .system import PartitionedSystem, SplitSystem, is_split, scaled_sub
+
+
+def _half_step_decay(alpha: float | Tensor, dt: float) -> float | Tensor:
+    """e^{−αΔt/2}, as a tensor with its graph when α is a trained 0-dim tensor."""
+    if isinstance(alpha, Tensor):
+        return torch.exp(-0.5 * dt * alpha)
+    return math.exp(-0.5 * alpha * dt)
 
 
 class PartitionedMethod:
@@ -70,7 +77,7 @@ class Imex(PartitionedMethod):
     def inverse(self, system, t, dt, q, p):
         """q = q⁺ − Δt p⁺, then p = (p⁺ − Δt(g(t, q) − γq)) / (1 − αΔt); needs the split protocol, αΔt ≠ 1."""
         q_prev = q.sub(p, alpha=dt)
-        drive = system.force(t, q_prev).sub(q_prev, alpha=system.gamma)
+        drive = scaled_sub(system.force(t, q_prev), q_prev, system.gamma)
         return q_prev, p.sub(drive, alpha=dt).div(1.0 - system.alpha * dt)
 
 
@@ -94,14 +101,14 @@ class ImexImplicit(PartitionedMethod):
         damping = 1.0 + system.alpha * dt
         if damping == 0.0:
             raise ValueError(f"dt: method='imex_implicit' needs 1 + alpha*dt != 0, got alpha={system.alpha}, dt={dt}")
-        drive = system.force(t, q).sub(q, alpha=system.gamma)
+        drive = scaled_sub(system.force(t, q), q, system.gamma)
         p_next = p.add(drive, alpha=dt).div_(damping)
         return q.add(p_next, alpha=dt), p_next
 
     def inverse(self, system, t, dt, q, p):
         """q = q⁺ − Δt p⁺, then p = (1 + αΔt) p⁺ − Δt (g(t, q) − γq): no division, any αΔt."""
         q_prev = q.sub(p, alpha=dt)
-        drive = system.force(t, q_prev).sub(q_prev, alpha=system.gamma)
+        drive = scaled_sub(system.force(t, q_prev), q_prev, system.gamma)
         return q_prev, p.mul(1.0 + system.alpha * dt).sub_(drive, alpha=dt)
 
 
@@ -153,12 +160,12 @@ class Verlet(PartitionedMethod):
             if (kept_system is system and kept_q is q and kept_version == q._version and same_time
                     and kept_grad_mode == grad_mode):
                 return value
-        value = system.force(t, q).sub(q, alpha=system.gamma)
+        value = scaled_sub(system.force(t, q), q, system.gamma)
         self._kept = (system, time, q, q._version, grad_mode, value)
         return value
 
     def step(self, system, t, dt, q, p):
-        c = math.exp(-0.5 * system.alpha * dt)
+        c = _half_step_decay(system.alpha, dt)
         force = self._conservative_force(system, t, dt, q)
         p_half = p.add(force, alpha=0.5 * dt) if c == 1.0 else p.mul(c).add_(force, alpha=0.5 * dt)
         q_next = q.add(p_half, alpha=dt)
@@ -167,7 +174,7 @@ class Verlet(PartitionedMethod):
 
     def inverse(self, system, t, dt, q, p):
         """The step backwards: p½ = p⁺/c − (Δt/2) f(t + Δt, q⁺), q = q⁺ − Δt p½, p = (p½ − (Δt/2) f(t, q)) / c."""
-        c = math.exp(-0.5 * system.alpha * dt)
+        c = _half_step_decay(system.alpha, dt)
         force = self._conservative_force(system, t + dt, dt, q)
         p_half = p.sub(force, alpha=0.5 * dt) if c == 1.0 else p.div(c).sub_(force, alpha=0.5 * dt)
         q_prev = q.sub(p_half, alpha=dt)
