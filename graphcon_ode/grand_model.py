@@ -120,10 +120,11 @@ class GrandGraphCONModel(nn.Module):
         return xs, (ys - s2 * bound.source) / c
 
     def step_logits(self, x: Tensor, edge_index: Tensor, steps: int) -> tuple[Tensor, Tensor]:
-        """The authors' evaluation read-outs of a solve of ``steps`` steps: W_dec ReLU(Y^k) for k = 1 … ``steps``
-        (stacked) and the output W_dec ReLU(X^steps)."""
+        """The read-outs of a solve of ``steps`` steps, stacked over k = 1 … ``steps``: W_dec ReLU(Y^k) of the
+        authors' velocity (their evaluation's per-step candidates) and W_dec ReLU(X^k) (the model's output at
+        T = kΔt, without dropout)."""
         xs, ys = self.trajectory(x, edge_index, steps)
-        return self.decoder(torch.relu(ys[1:])), self.decoder(torch.relu(xs[-1]))
+        return self.decoder(torch.relu(ys[1:])), self.decoder(torch.relu(xs[1:]))
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         xs, _ = self.trajectory(x, edge_index, self.num_layers)

@@ -46,10 +46,11 @@ def test_logits_are_the_authors_symplectic_euler():
 def test_per_step_read_outs_decode_the_authors_velocity():
     model, x, edge_index = tiny_model(seed=1)
     expected_out, expected_steps = authors_loop(model, x, edge_index, 3 * STEPS)
-    steps, out = model.step_logits(x, edge_index, 3 * STEPS)
-    assert steps.shape == (3 * STEPS, NODES, CLASSES)
+    steps, outputs = model.step_logits(x, edge_index, 3 * STEPS)
+    assert steps.shape == outputs.shape == (3 * STEPS, NODES, CLASSES)
     assert torch.allclose(steps, expected_steps, rtol=1e-11, atol=1e-11)
-    assert torch.allclose(out, expected_out, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(outputs[-1], expected_out, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(outputs[STEPS - 1], model(x, edge_index), rtol=1e-12, atol=1e-12)
 
 
 def test_gradients_match_the_loop_with_a_detached_source():
