@@ -44,10 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drop-edge-rate", type=float, default=0.3,
                         help="fraction of edges DropEdge removes per step (default 0.3)")
     add_settings_arguments(parser)
-    parser.add_argument("--protocol", nargs="+", default=["library"], choices=["library", *PROTOCOLS],
-                        help="library: the models above on Table 1's settings (default); official and/or faithful: "
-                             "the authors' depth-study network graphcon-grand with their random search, scored "
-                             "by their 3T per-step evaluation or by the N-step output (experiments/grand_depth.py)")
+    parser.add_argument("--grand", nargs="+", default=[], choices=PROTOCOLS,
+                        help="official and/or faithful: instead of the models above, the authors' depth-study "
+                             "network graphcon-grand with their random search, scored by their 3T per-step "
+                             "evaluation or by the N-step output (experiments/grand_depth.py)")
     parser.add_argument("--draws", type=int, default=10,
                         help="official/faithful: random-search draws per depth (default 10)")
     parser.add_argument("--grand-splits", type=int, default=2,
@@ -55,12 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    grand = [p for p in args.protocol if p in PROTOCOLS]
-    if grand:
-        if "library" in args.protocol:
-            raise ValueError("--protocol: 'library' and the graphcon-grand protocols write different tables; "
-                             "run them with separate --out folders")
-        write_grand_results(args, run_sweep(args, grand), PAPER_TABLE8["graphcon-gcn"])
+    if args.grand:
+        write_grand_results(args, run_sweep(args, args.grand), PAPER_TABLE8["graphcon-gcn"])
         return 0
     depths = [2, 4] if args.quick else args.depths
     num_splits, num_inits = (1, 1) if args.quick else (args.splits, args.inits)
