@@ -15,7 +15,7 @@ import dataclasses
 from pathlib import Path
 
 from experiments.grand_depth import PROTOCOLS, run_fixed, run_sweep, write_grand_results
-from experiments.harness import RunStore, add_common_arguments, write_results
+from experiments.harness import RunStore, add_common_arguments, given, quick, write_results
 from experiments.node_classification import (
     add_settings_arguments,
     grid,
@@ -56,15 +56,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="official/faithful: splits per draw (default 2, as the authors' sweep)")
 
 
+def datasets(args: argparse.Namespace) -> list[str]:
+    """The datasets the command reads (their raw files are checked before any run)."""
+    return ["cora"]
+
+
 def run(args: argparse.Namespace) -> int:
     if args.grand:
         rows = (run_fixed if args.grand_fixed else run_sweep)(args, args.grand)
         write_grand_results(args, rows, PAPER_TABLE8["graphcon-gcn"])
         return 0
-    depths = [2, 4] if args.quick else args.depths
-    num_splits, num_inits = (1, 1) if args.quick else (args.splits, args.inits)
+    depths = quick(args, "depths", [2, 4])
+    num_splits, num_inits = quick(args, "splits", 1), quick(args, "inits", 1)
     overrides = {k: v for k, v in overrides_from(args).items() if k != "layers"}
-    if args.quick:
+    if args.quick and not given(args, "epochs"):
         overrides["epochs"] = 3
     task = load_task("cora", args.data_root, num_splits, args.seed)
     store = RunStore(args.out)

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from experiments.harness import RunStore, mean_std, progress, write_results
-from experiments.node_classification import Task, load_task
+from experiments.node_experiment import Task, load_task
 from graphcon_ode.grand_model import GrandGraphCONModel
 from graphcon_ode.training import OPTIMIZERS, accuracy
 

@@ -6,7 +6,7 @@ The default integration time T = N·Δt with step Δt reproduces an N-layer Grap
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
 from typing import Any
 
 import torch
@@ -17,8 +17,8 @@ from torch_geometric.utils import dropout_edge
 
 from solvers import METHODS, SolveStats
 
-from .channel_mean_gat import ChannelMeanGAT
-from .couplings import GAT, GCN, Coupling, TransformerAttention
+from .checks import check_sizes
+from .couplings import COUPLINGS, Coupling
 from .field import Activation, BoundGraphCONField, GraphCONField
 from .odeint import is_fixed_step, known_methods, odeint
 from .source_term import SourcedGraphCONField
@@ -41,27 +41,21 @@ def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
 
 def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_steps: int | None = None,
                   step_size: float | None = None, options: dict[str, Any] | None = None) -> Coupling:
-    """A coupling by name ("gcn", "gat", "gat-authors", "transformer") or the given :class:`Coupling` itself.
-
-    "gat-authors" is the authors' GraphCON-GAT force (:mod:`graphcon_ode.channel_mean_gat`, ELU included).
+    """A coupling by its name in :data:`~graphcon_ode.couplings.COUPLINGS` ("gcn", "gat", "transformer", …) or the
+    given :class:`Coupling` itself.
 
     ``options`` are further keyword arguments of the coupling class, e.g. ``{"residual": 1}`` for "gcn" or
-    ``{"attention": "cosine_sim"}`` for "transformer".
+    ``{"attention": "cosine_sim"}`` for "transformer"; ``heads`` goes to the couplings that take it.
     """
     if isinstance(kind, Coupling):
         return kind
-    options = options or {}
-    builders: dict[str, Callable[[], Coupling]] = {
-        "gcn": lambda: GCN(channels, num_steps=num_steps, step_size=step_size, **options),
-        "gat": lambda: GAT(channels, heads=heads, num_steps=num_steps, step_size=step_size, **options),
-        "transformer": lambda: TransformerAttention(channels, heads=heads, num_steps=num_steps,
-                                                    step_size=step_size, **options),
-        "gat-authors": lambda: ChannelMeanGAT(channels, heads=heads, num_steps=num_steps, step_size=step_size,
-                                              **options),
-    }
-    if kind not in builders:
-        raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(builders)}")
-    return builders[kind]()
+    if kind not in COUPLINGS:
+        raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(COUPLINGS)}")
+    cls = COUPLINGS[kind]
+    options = dict(options or {})
+    if "heads" in inspect.signature(cls).parameters:
+        options["heads"] = heads
+    return cls(channels, num_steps=num_steps, step_size=step_size, **options)
 
 
 INITIAL_VELOCITIES = ("position", "independent_dropout", "zero")
@@ -136,8 +130,8 @@ class GraphCONNodeModel(nn.Module):
         super().__init__()
         if initial_velocity not in INITIAL_VELOCITIES:
             raise ValueError(f"initial_velocity: expected one of {INITIAL_VELOCITIES}, got {initial_velocity!r}")
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers, heads=heads)
         if not step_size > 0:
             raise ValueError(f"step_size: must be > 0, got {step_size}")
         if method not in known_methods():
@@ -206,25 +200,28 @@ class GraphCONNodeModel(nn.Module):
             return x0, torch.zeros_like(x0)
         return x0, F.dropout(h, self.dropout, self.training)
 
-    def solve(self, x0: Tensor, edge_index: Tensor, y0: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def solve(self, x0: Tensor, edge_index: Tensor, y0: Tensor | None = None,
+              **graph: Tensor) -> tuple[Tensor, Tensor]:
         """(X(T), Y(T)) from X0 = ``x0``, Y0 = ``y0`` (default ``x0``) by the model's method; the solve's counts
-        go to ``last_stats``."""
+        go to ``last_stats``. ``graph``: further graph tensors for the coupling (``edge_attr``)."""
         t = torch.tensor([0.0, self.end_time], dtype=x0.dtype, device=x0.device)
         after_step = self._drop_state if self.step_dropout and self.training else None
         (xs, ys), self.last_stats = odeint(
-            self.bound_field(edge_index, x0), (x0, x0 if y0 is None else y0), t, method=self.method,
+            self.bound_field(edge_index, x0, **graph), (x0, x0 if y0 is None else y0), t, method=self.method,
             options=self.options,
             rtol=self.rtol, atol=self.atol, adjoint=self.adjoint, after_step=after_step, return_stats=True)
         return xs[-1], ys[-1]
 
-    def bound_field(self, edge_index: Tensor, x0: Tensor) -> BoundGraphCONField:
+    def bound_field(self, edge_index: Tensor, x0: Tensor, **graph: Tensor) -> BoundGraphCONField:
         """The field bound to ``edge_index``, kept while the same, unchanged graph tensor comes back: the graph's
         preprocessing (validation, normalisation, sparse layout) then runs once per graph instead of once per
         forward pass (13 % of a Cora GraphCON-GCN epoch as measured by benchmarks/profile_step.py)."""
         if isinstance(self.field, SourcedGraphCONField):
-            return self.field.bind(edge_index, source=x0)
+            return self.field.bind(edge_index, source=x0, **graph)
         if self.field.coupling.uses_initial_state:
-            return self.field.bind(edge_index, initial_state=x0)
+            return self.field.bind(edge_index, initial_state=x0, **graph)
+        if graph:
+            return self.field.bind(edge_index, **graph)
         key = (edge_index.data_ptr(), edge_index.shape, edge_index.stride(), edge_index._version, edge_index.device)
         if self._bound is None or self._bound[0] != key:
             self._bound = (key, self.field.bind(edge_index))  # the bound field holds edge_index: its address stays
@@ -256,8 +253,8 @@ class GCNNodeModel(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, *, num_layers: int = 2,
                  dropout: float = 0.5, drop_edge: float = 0.0):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers)
         if not 0 <= drop_edge < 1:
             raise ValueError(f"drop_edge: must be in [0, 1), got {drop_edge}")
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
@@ -294,8 +291,8 @@ class GATNodeModel(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, *, num_layers: int = 2,
                  heads: int = 8, output_heads: int = 1, dropout: float = 0.6):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers, heads=heads, output_heads=output_heads)
         sizes = [in_channels] + [hidden_channels * heads] * (num_layers - 1)
         self.convs = nn.ModuleList(GATConv(size, hidden_channels, heads=heads, dropout=dropout)
                                    for size in sizes[:-1])
@@ -311,3 +308,6 @@ class GATNodeModel(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         x = dropout_features(self.hidden(x, edge_index), self.dropout, self.training)
         return self.convs[-1](x, edge_index)
+
+
+from .graph_models import GNNGraphModel, GraphCONGraphModel  # noqa: E402, F401  (built on the classes above)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from experiments.heterophilic_official import fit_official
-from experiments.node_classification import settings_for
+from experiments.node_experiment import settings_for
 from graphcon_ode.cli import main
 
 pytestmark = pytest.mark.usefixtures("private_cache")
