@@ -33,6 +33,11 @@ VERBS: dict[str, tuple[str, str]] = {
     "memory-depth": ("experiments.memory_depth", "peak memory and time of every backward mode against depth"),
     "solver-comparison": ("experiments.solver_comparison",
                           "accuracy, evaluations, time and state error of every method on trained models"),
+    "graph-regression": ("experiments.graph_regression", "Table 4: molecule regression MAE (ZINC or its stand-in)"),
+    "graph-classification": ("experiments.graph_classification", "Table 5: superpixel-graph classification accuracy"),
+    "inductive": ("experiments.inductive", "Table 3: inductive multi-label micro-F1 on PPI"),
+    "graph-depth-sweep": ("experiments.graph_depth_sweep", "Tables 6 and 7: graph-level GCN/GAT vs GraphCON by depth"),
+    "illustrate": ("experiments.illustrate", "Fig. 1: node features of a trained GraphCON-GCN on a molecule over time"),
 }
 
 
