@@ -20,6 +20,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "memory-depth": ("experiments.memory_depth", "peak memory and time of every backward mode against depth"),
     "solver-comparison": ("experiments.solver_comparison",
                           "accuracy, evaluations, time and state error of every method on trained models"),
+    "train": ("graphcon_ode.train", "train a model, full-batch or mini-batch, in one process or under torchrun"),
 }
 
 

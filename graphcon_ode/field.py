@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torch_geometric.nn.conv import MessagePassing
 
 from .couplings import Coupling, from_pyg
+from .graph_inputs import edge_list
 from .sparse import SparseOperator
 
 Activation = Callable[[Tensor], Tensor]
@@ -78,7 +79,11 @@ class GraphCONField(nn.Module):
         self.activation = torch.relu if activation is None else activation
 
     def bind(self, edge_index: Tensor, num_nodes: int | None = None, **graph: Any) -> BoundGraphCONField:
-        """The vector field on the graph ``edge_index`` (extra tensors such as ``edge_attr`` go to the layers)."""
+        """The vector field on the graph ``edge_index`` (extra tensors such as ``edge_attr`` go to the layers).
+
+        ``edge_index`` is a [2, E] edge list, a ``torch_geometric.EdgeIndex`` or a ``torch.sparse`` adjacency
+        ``adj_t`` (rows are targets, as PyG's layers take it); see :mod:`graphcon_ode.graph_inputs`."""
+        edge_index, num_nodes, graph = edge_list(edge_index, num_nodes, graph)
         return BoundGraphCONField(self, edge_index, num_nodes, graph)
 
     def forward(self, t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:

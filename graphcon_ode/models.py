@@ -19,6 +19,7 @@ from solvers import METHODS, SolveStats
 
 from .couplings import GAT, GCN, Coupling, TransformerAttention
 from .field import Activation, BoundGraphCONField, GraphCONField
+from .graph_inputs import graph_key
 from .odeint import is_fixed_step, known_methods, odeint
 
 
@@ -149,7 +150,7 @@ class GraphCONNodeModel(nn.Module):
         self.rtol = rtol
         self.atol = atol
         self.last_stats: SolveStats | None = None
-        self._bound: tuple[tuple, BoundGraphCONField] | None = None
+        self._bound: tuple[tuple, BoundGraphCONField, Tensor] | None = None
         if uniform_init:
             bound = hidden_channels ** -0.5
             for name, parameter in self.named_parameters():
@@ -184,9 +185,9 @@ class GraphCONNodeModel(nn.Module):
         forward pass (13 % of a Cora GraphCON-GCN epoch as measured by benchmarks/profile_step.py)."""
         if self.field.coupling.uses_initial_state:
             return self.field.bind(edge_index, initial_state=x0)
-        key = (edge_index.data_ptr(), edge_index.shape, edge_index.stride(), edge_index._version, edge_index.device)
+        key = graph_key(edge_index)
         if self._bound is None or self._bound[0] != key:
-            self._bound = (key, self.field.bind(edge_index))  # the bound field holds edge_index: its address stays
+            self._bound = (key, self.field.bind(edge_index), edge_index)  # holding edge_index keeps its address
         return self._bound[1]
 
     def __getstate__(self) -> dict[str, Any]:
