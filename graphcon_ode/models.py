@@ -19,6 +19,7 @@ from solvers import METHODS, SolveStats
 
 from .couplings import GAT, GCN, Coupling, TransformerAttention
 from .field import Activation, BoundGraphCONField, GraphCONField
+from .graph_couplings import GIN, SAGE, GatedGCN
 from .graph_inputs import graph_key
 from .odeint import is_fixed_step, known_methods, odeint
 
@@ -53,6 +54,9 @@ def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_st
         "gat": lambda: GAT(channels, heads=heads, num_steps=num_steps, step_size=step_size, **options),
         "transformer": lambda: TransformerAttention(channels, heads=heads, num_steps=num_steps,
                                                     step_size=step_size, **options),
+        "gin": lambda: GIN(channels, num_steps=num_steps, step_size=step_size, **options),
+        "gatedgcn": lambda: GatedGCN(channels, num_steps=num_steps, step_size=step_size, **options),
+        "sage": lambda: SAGE(channels, num_steps=num_steps, step_size=step_size, **options),
     }
     if kind not in builders:
         raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(builders)}")
@@ -170,21 +174,24 @@ class GraphCONNodeModel(nn.Module):
             x = self.encoder_activation(x)
         return F.dropout(x, self.dropout, self.training)
 
-    def solve(self, x0: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
-        """(X(T), Y(T)) from X0 = Y0 = ``x0`` by the model's method; the solve's counts go to ``last_stats``."""
+    def solve(self, x0: Tensor, edge_index: Tensor, **graph: Tensor) -> tuple[Tensor, Tensor]:
+        """(X(T), Y(T)) from X0 = Y0 = ``x0`` by the model's method; the solve's counts go to ``last_stats``.
+        ``graph``: further graph tensors for the coupling (``edge_attr``)."""
         t = torch.tensor([0.0, self.end_time], dtype=x0.dtype, device=x0.device)
         after_step = self._drop_state if self.step_dropout and self.training else None
         (xs, ys), self.last_stats = odeint(
-            self.bound_field(edge_index, x0), (x0, x0), t, method=self.method, options=self.options,
+            self.bound_field(edge_index, x0, **graph), (x0, x0), t, method=self.method, options=self.options,
             rtol=self.rtol, atol=self.atol, adjoint=self.adjoint, after_step=after_step, return_stats=True)
         return xs[-1], ys[-1]
 
-    def bound_field(self, edge_index: Tensor, x0: Tensor) -> BoundGraphCONField:
+    def bound_field(self, edge_index: Tensor, x0: Tensor, **graph: Tensor) -> BoundGraphCONField:
         """The field bound to ``edge_index``, kept while the same, unchanged graph tensor comes back: the graph's
         preprocessing (validation, normalisation, sparse layout) then runs once per graph instead of once per
         forward pass (13 % of a Cora GraphCON-GCN epoch as measured by benchmarks/profile_step.py)."""
         if self.field.coupling.uses_initial_state:
-            return self.field.bind(edge_index, initial_state=x0)
+            return self.field.bind(edge_index, initial_state=x0, **graph)
+        if graph:
+            return self.field.bind(edge_index, **graph)
         key = graph_key(edge_index)
         if self._bound is None or self._bound[0] != key:
             self._bound = (key, self.field.bind(edge_index), edge_index)  # holding edge_index keeps its address
@@ -270,3 +277,6 @@ class GATNodeModel(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         x = dropout_features(self.hidden(x, edge_index), self.dropout, self.training)
         return self.convs[-1](x, edge_index)
+
+
+from .graph_models import GNNGraphModel, GraphCONGraphModel  # noqa: E402, F401  (built on the classes above)
