@@ -48,11 +48,11 @@ def _vm_size_bytes() -> int:
     raise RuntimeError("/proc/self/status has no VmSize")
 
 
-def epoch(data, mode: str, steps: int, channels: int, seed: int) -> dict[str, Any]:
+def epoch(data, mode: str, steps: int, channels: int, seed: int, coupling: str = "gcn") -> dict[str, Any]:
     """One full-batch training epoch (graph binding included); seconds and peak resident-set growth."""
     torch.manual_seed(seed)
     model = GraphCONNodeModel(data.num_features, channels, int(data.y.max()) + 1, num_layers=steps, step_size=0.05,
-                              alpha=0.5, gamma=1.0, adjoint=mode)
+                              alpha=0.5, gamma=1.0, adjoint=mode, coupling=coupling)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     with PeakMemory(torch.device("cpu")) as peak:
         start = time.perf_counter()
@@ -68,12 +68,13 @@ def epoch(data, mode: str, steps: int, channels: int, seed: int) -> dict[str, An
     return {"seconds": done - built, "build_seconds": built - start, "peak_mib": peak.mib, "loss": float(loss.detach())}
 
 
-def limited(limit_bytes: int, data, mode: str, steps: int, channels: int, seed: int) -> dict[str, Any]:
+def limited(limit_bytes: int, data, mode: str, steps: int, channels: int, seed: int,
+            coupling: str = "gcn") -> dict[str, Any]:
     """:func:`epoch` under an address-space limit of ``limit_bytes`` above the child's current size."""
     ceiling = _vm_size_bytes() + limit_bytes
     resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
     try:
-        return epoch(data, mode, steps, channels, seed)
+        return epoch(data, mode, steps, channels, seed, coupling)
     except (MemoryError, RuntimeError) as error:
         if isinstance(error, RuntimeError) and "allocate" not in str(error):
             raise

@@ -1,12 +1,15 @@
-"""``graphcon-ode train``: train a node-level model on any dataset of the library, in one process or many.
+"""``graphcon-ode train``: train a node- or graph-level model on any dataset of the library, in one process or many.
 
     graphcon-ode train --dataset cora --model graphcon-gcn --layers 8 --epochs 100 --out runs/cora
     graphcon-ode train --dataset sbm --nodes 1000000 --batch-size 4096 --fanout 10 5 --out runs/sbm
+    graphcon-ode train --dataset zinc-moses --model graphcon-gcn --batch-size 128 --out runs/zinc-moses
     torchrun --nproc_per_node=2 -m graphcon_ode.cli train --dataset cora --distributed --out runs/cora2
 
 Full-batch (default) or mini-batch (``--batch-size B --fanout k1 k2 ...``: each step takes B training nodes as
 seeds, samples their neighbourhood with :func:`graphcon_ode.sampling.neighbor_loader` and runs the model on that
-subgraph; the loss is read at the seeds).
+subgraph; the loss is read at the seeds). Datasets of many graphs (ZINC, PPI, MNIST superpixels and their
+stand-ins) train on mini-batches of whole graphs (:mod:`graphcon_ode.train_graphs`, ``DistributedSampler`` across
+ranks).
 
 Data parallel (``--distributed`` under ``torchrun``): ``torch.distributed`` with gloo on the CPU, nccl on CUDA. Every
 global batch (all training nodes full-batch; B seeds mini-batch) is split into one contiguous share per rank; rank r
@@ -44,6 +47,7 @@ from torch_geometric.data import Data
 
 from solvers import BACKWARD_MODES
 
+from . import train_graphs
 from .datasets import DATASETS, degree_corrected_sbm, load_dataset
 from .models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
 from .odeint import known_methods
@@ -58,8 +62,9 @@ CONFIG_KEYS = ("dataset", "split", "model", "hidden", "layers", "step_size", "al
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="cora", help=f"one of {', '.join(DATASETS)}, or '{GENERATED}' for a "
-                        "generated degree-corrected SBM (--nodes, --degree, --homophily, --classes)")
+    parser.add_argument("--dataset", default="cora", help=f"a node-level dataset ({', '.join(DATASETS)}), "
+                        f"'{GENERATED}' for a generated degree-corrected SBM (--nodes, --degree, --homophily, "
+                        f"--classes), or a dataset of many graphs ({', '.join(train_graphs.GRAPH_DATASETS)})")
     parser.add_argument("--data-root", default=None, help="folder of the raw datasets (default: $GRAPHCON_DATA)")
     parser.add_argument("--split", type=int, default=0, help="split index of datasets with several splits")
     parser.add_argument("--model", default="graphcon-gcn", choices=MODELS)
@@ -79,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="seed nodes per global mini-batch (default: full-batch)")
+                        help="seed nodes (graphs) per global mini-batch (default: full-batch; 128 graphs)")
     parser.add_argument("--fanout", type=int, nargs="+", default=None,
                         help="neighbours sampled per node and hop, -1 for all (default: -1 for every layer)")
     parser.add_argument("--distributed", action="store_true", help="data parallel under torchrun")
@@ -268,8 +273,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             dist.destroy_process_group()
 
 
-def _train(args: argparse.Namespace, context: Context) -> dict[str, Any]:
-    dtype = DTYPES[args.dtype]
+def _prepare_nodes(args: argparse.Namespace, context: Context, dtype: torch.dtype):
+    """Model, one-epoch and evaluation functions, and a description, for a single-graph node-level dataset."""
     data = load_graph(args)
     data.x = data.x.to(dtype)
     classes = int(data.y.max()) + 1
@@ -282,6 +287,39 @@ def _train(args: argparse.Namespace, context: Context) -> dict[str, Any]:
     train_nodes = data.train_mask.nonzero().flatten()
     torch.manual_seed(args.seed)
     model = build_model(args, data.num_features, classes).to(device=context.device, dtype=dtype)
+
+    def one_epoch(optimizer: torch.optim.Optimizer, epoch: int) -> float:
+        return train_epoch(model, optimizer, data, train_nodes, args, epoch, context, loader)
+
+    described = {"train_nodes": int(train_nodes.numel()), "num_nodes": int(data.num_nodes),
+                 "num_edges": int(data.num_edges)}
+    return model, one_epoch, lambda: evaluate(model, data), described
+
+
+def _prepare_graphs(args: argparse.Namespace, context: Context, dtype: torch.dtype):
+    """The same for a dataset of many graphs (:mod:`graphcon_ode.train_graphs`)."""
+    if args.fanout is not None:
+        raise ValueError("fanout: datasets of many graphs train on whole graphs; drop --fanout")
+    dataset = train_graphs.load(args)
+    torch.manual_seed(args.seed)
+    model = train_graphs.build_model(args, dataset).to(device=context.device)
+    if dataset.atom_vocabulary is None:
+        model = model.to(dtype)
+    batches = train_graphs.loader(dataset, args, context.rank, context.world)
+
+    def one_epoch(optimizer: torch.optim.Optimizer, epoch: int) -> float:
+        torch.manual_seed(int(torch.randint(2**62, (), generator=epoch_generator(args.seed, epoch, context.rank))))
+        return train_graphs.train_epoch(model, optimizer, dataset, batches, epoch, context.device, context.world,
+                                        lambda m: reduce_gradients(m, context))
+
+    described = {"train_graphs": len(dataset.train), "task": dataset.task, "metric": dataset.metric}
+    return model, one_epoch, lambda: train_graphs.evaluate(model, dataset, context.device), described
+
+
+def _train(args: argparse.Namespace, context: Context) -> dict[str, Any]:
+    dtype = DTYPES[args.dtype]
+    prepare = _prepare_graphs if train_graphs.is_graph_dataset(args.dataset) else _prepare_nodes
+    model, one_epoch, score, described = prepare(args, context, dtype)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     out = Path(args.out)
     checkpoint = out / "checkpoint.pt"
@@ -300,18 +338,17 @@ def _train(args: argparse.Namespace, context: Context) -> dict[str, Any]:
             dist.broadcast(tensor, 0)
     for epoch in range(start_epoch, args.epochs):
         start = time.perf_counter()
-        loss = train_epoch(model, optimizer, data, train_nodes, args, epoch, context, loader)
+        loss = one_epoch(optimizer, epoch)
         record: dict[str, Any] = {"epoch": epoch + 1, "loss": loss, "seconds": time.perf_counter() - start}
         if context.is_main and args.eval_every and (epoch + 1) % args.eval_every == 0:
-            record.update(evaluate(model, data))
+            record.update(score())
         history.append(record)
         if context.is_main:
             save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
                          "rng": torch.get_rng_state(), "history": history, "config": config_of(args)}, checkpoint)
             print(json.dumps(record), flush=True)
     metrics = {"epochs": len(history), "world_size": context.world, "last": history[-1] if history else None,
-               "train_nodes": int(train_nodes.numel()), "num_nodes": int(data.num_nodes),
-               "num_edges": int(data.num_edges)}
+               **described}
     if context.is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1))

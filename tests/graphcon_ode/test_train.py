@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from graphcon_ode import train
+from graphcon_ode import train, train_graphs
 from graphcon_ode.cli import main as cli_main
+from tests.graphcon_ode.distributed_modes import GRAPH_LEVEL, tiny_graphs
 
 ROOT = Path(__file__).resolve().parents[2]
 MODES = ["backprop", "adjoint", "checkpoint", "reversible", "exact_reversal"]
@@ -57,10 +58,15 @@ def test_two_processes_equal_one_for_every_backward_mode(tmp_path):
         train.train(arguments(*common, "--backward", mode, "--out", str(single)))
         two, one = weights(tmp_path / "two" / mode), weights(single)
         assert_same_weights(two, one, rtol=1e-9, atol=1e-12)
-        assert not torch.equal(one["encoder.weight"], weights(single)["encoder.weight"] * 0)  # trained, not zero
-    start = train.build_model(arguments(*common), 32, 3)
     torch.manual_seed(0)
+    start = train.build_model(arguments(*common), 32, 3)
     assert not torch.allclose(weights(tmp_path / "one" / "backprop")["decoder.weight"], start.decoder.weight.double())
+    # Graph level: DistributedSampler shares of the global batch of 8 graphs, against one process.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(train_graphs.GRAPH_DATASETS, "tiny-graphs", tiny_graphs)
+        train.train(arguments(*GRAPH_LEVEL, "--out", str(tmp_path / "one" / "graphs")))
+    assert_same_weights(weights(tmp_path / "two" / "graphs"), weights(tmp_path / "one" / "graphs"),
+                        rtol=1e-9, atol=1e-12)
 
 
 def _children(pid: int) -> list[int]:
@@ -144,6 +150,19 @@ def test_bad_arguments_are_named(tmp_path, extra, name, monkeypatch):
     monkeypatch.delenv("RANK", raising=False)
     with pytest.raises(ValueError, match=name):
         train.train(arguments(*GRAPH, *extra, "--epochs", "1", "--out", str(tmp_path)))
+
+
+def test_graph_level_training_lowers_the_loss_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setitem(train_graphs.GRAPH_DATASETS, "tiny-graphs", tiny_graphs)
+    graph_args = [a for a in GRAPH_LEVEL if a not in ("--epochs", "2")]
+    train.train(arguments(*graph_args, "--epochs", "3", "--out", str(tmp_path / "part")))
+    train.train(arguments(*graph_args, "--epochs", "6", "--out", str(tmp_path / "part"), "--resume"))
+    train.train(arguments(*graph_args, "--epochs", "6", "--out", str(tmp_path / "whole")))
+    state = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=False)
+    assert state["history"][-1]["loss"] < state["history"][0]["loss"]
+    assert {"val", "test"} <= set(state["history"][-1])
+    for name, value in weights(tmp_path / "whole").items():
+        assert torch.equal(state["model"][name], value), name
 
 
 def test_resume_with_other_settings_is_refused(tmp_path):
