@@ -14,7 +14,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from experiments.harness import RunStore, add_common_arguments, write_results
+from experiments.harness import RunStore, add_common_arguments, given, quick, write_results
 from experiments.node_classification import (
     add_settings_arguments,
     grid,
@@ -45,11 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_settings_arguments(parser)
 
 
+def datasets(args: argparse.Namespace) -> list[str]:
+    """The datasets the command reads (their raw files are checked before any run)."""
+    return ["cora"]
+
+
 def run(args: argparse.Namespace) -> int:
-    depths = [2, 4] if args.quick else args.depths
-    num_splits, num_inits = (1, 1) if args.quick else (args.splits, args.inits)
+    depths = quick(args, "depths", [2, 4])
+    num_splits, num_inits = quick(args, "splits", 1), quick(args, "inits", 1)
     overrides = {k: v for k, v in overrides_from(args).items() if k != "layers"}
-    if args.quick:
+    if args.quick and not given(args, "epochs"):
         overrides["epochs"] = 3
     task = load_task("cora", args.data_root, num_splits, args.seed)
     store = RunStore(args.out)

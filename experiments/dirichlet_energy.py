@@ -21,7 +21,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from experiments.harness import RunStore, add_common_arguments, write_atomic, write_png, write_results
+from experiments.harness import RunStore, add_common_arguments, quick, write_atomic, write_png, write_results
 from graphcon_ode.claims import graphs
 from graphcon_ode.claims.dirichlet_figure import layerwise_features
 from graphcon_ode.energy import dirichlet_energy
@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    layers = 10 if args.quick else args.layers
+    layers = quick(args, "layers", 10)
     out = Path(args.out)
     store = RunStore(out)
     weights = "shared" if args.shared_weights else "per-layer"

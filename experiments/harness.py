@@ -9,21 +9,22 @@ sweep continues where it stopped. From the records it builds result rows and wri
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import math
-import os
 import statistics
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from matplotlib.figure import Figure
 from tqdm.auto import tqdm
+
+from graphcon_ode.results import markdown_table, write_atomic, write_png, write_results
+from graphcon_ode.usage import given, quick
 
 T = TypeVar("T")
 Row = dict[str, Any]
+
+__all__ = ["RunStore", "add_common_arguments", "markdown_table", "mean_std", "progress", "given", "quick", "sweep_bar",
+           "write_atomic", "write_png", "write_results"]
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
@@ -33,27 +34,6 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> N
                         help="folder of the raw datasets (default: $GRAPHCON_DATA)")
     parser.add_argument("--out", default=default_out, help=f"output folder (default: {default_out})")
     parser.add_argument("--seed", type=int, default=0, help="base random seed")
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write ``text`` (or bytes) to ``path`` through a temporary file and a rename, so readers never see half a
-    file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_png(path: Path, figure: Figure) -> None:
-    """Save a matplotlib ``figure`` as a PNG at ``path``, atomically."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    write_atomic(path, buffer.getvalue())
 
 
 class RunStore:
@@ -74,35 +54,18 @@ class RunStore:
         return [key for key in keys if key not in self.records]
 
 
-def progress(items: Sequence[T], desc: str) -> Iterator[T]:
-    """A progress bar over ``items`` (on stderr)."""
-    return iter(tqdm(items, desc=desc, leave=True))
+def progress(items: Sequence[T], desc: str, done: int = 0) -> Iterator[T]:
+    """A progress bar over ``items`` (on stderr); ``done`` runs of the same sweep finished before (a resumed sweep)
+    count from the start, so the bar shows finished runs of the whole sweep."""
+    return iter(tqdm(items, desc=desc, leave=True, total=done + len(items), initial=done))
+
+
+def sweep_bar(total: int, done: int, desc: str) -> tqdm:
+    """One progress bar over every run of a sweep that spans several loops: ``done`` of ``total`` finished."""
+    return tqdm(total=total, initial=done, desc=desc, leave=True)
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value)."""
     mean = statistics.fmean(values)
     return mean, statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "—"
-        return f"{value:.4g}"
-    return "—" if value is None else str(value)
-
-
-def markdown_table(rows: Sequence[Row], columns: Sequence[str]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def write_results(out_dir: str | Path, rows: Sequence[Row], columns: Sequence[str], title: str,
-                  notes: str = "") -> None:
-    """``DIR/results.json`` (all keys of every row) and ``DIR/results.md`` (title, notes, table of ``columns``)."""
-    out = Path(out_dir)
-    write_atomic(out / "results.json", json.dumps(list(rows), indent=1))
-    body = f"# {title}\n\n" + (f"{notes.strip()}\n\n" if notes else "") + markdown_table(rows, columns)
-    write_atomic(out / "results.md", body)

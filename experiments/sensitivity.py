@@ -14,7 +14,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from experiments.harness import RunStore, add_common_arguments, write_png, write_results
+from experiments.harness import RunStore, add_common_arguments, given, quick, write_png, write_results
 from experiments.node_classification import (
     HETEROPHILIC,
     HOMOPHILIC,
@@ -59,11 +59,16 @@ def plot(rows: list[dict], path: Path, dataset: str) -> None:
     write_png(path, fig)
 
 
+def datasets(args: argparse.Namespace) -> list[str]:
+    """The datasets the command reads (their raw files are checked before any run)."""
+    return [args.dataset]
+
+
 def run(args: argparse.Namespace) -> int:
-    values = [0.0, 1.0] if args.quick else args.values
-    num_splits, num_inits = (1, 1) if args.quick else (args.splits, args.inits)
+    values = quick(args, "values", [0.0, 1.0])
+    num_splits, num_inits = quick(args, "splits", 1), quick(args, "inits", 1)
     overrides = {k: v for k, v in overrides_from(args).items() if k not in ("alpha", "gamma")}
-    if args.quick:
+    if args.quick and not given(args, "epochs"):
         overrides["epochs"] = 3
     task = load_task(args.dataset, args.data_root, num_splits, args.seed)
     store = RunStore(args.out)

@@ -50,7 +50,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from torch import Tensor
 
-from experiments.harness import RunStore, add_common_arguments, progress, write_png, write_results
+from experiments.harness import RunStore, add_common_arguments, progress, quick, write_png, write_results
 from experiments.node_classification import (
     HETEROPHILIC,
     HOMOPHILIC,
@@ -230,18 +230,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"rtol = atol of the {REFERENCE} reference solve (default 1e-7)")
 
 
+def datasets(args: argparse.Namespace) -> list[str]:
+    """The datasets the command reads (their raw files are checked before any run)."""
+    return list(args.dataset)
+
+
 def run(args: argparse.Namespace) -> int:
-    methods = [m for m in args.methods if m in QUICK_METHODS] if args.quick else args.methods
-    rtols = args.rtols[:1] if args.quick else args.rtols
-    epochs = 3 if args.quick else args.epochs
-    reference_rtol = max(args.reference_rtol, 1e-4) if args.quick else args.reference_rtol
-    num_splits = 1 if args.quick else args.splits
+    methods = quick(args, "methods", [m for m in args.methods if m in QUICK_METHODS])
+    rtols = quick(args, "rtols", args.rtols[:1])
+    epochs = quick(args, "epochs", 3)
+    reference_rtol = quick(args, "reference_rtol", max(args.reference_rtol, 1e-4))
+    num_splits = quick(args, "splits", 1)
     configs = configurations(methods, rtols, args.backward, args.atol)
     store = RunStore(args.out)
     cells = []
     for dataset in args.dataset:
         task = load_task(dataset, args.data_root, num_splits, args.seed)
-        jobs = []
+        first, jobs = len(cells), []
         for model in args.model:
             for config in configs:
                 overrides = {**config, **({"epochs": epochs} if epochs else {})}
@@ -249,7 +254,8 @@ def run(args: argparse.Namespace) -> int:
                 keys = [run_key(dataset, model, settings, split, args.seed) for split in range(num_splits)]
                 cells.append(keys)
                 jobs += [(key, model, settings, split) for split, key in enumerate(keys) if not store.done(key)]
-        for key, model, settings, split in progress(jobs, f"{dataset} solver comparison"):
+        done = sum(len(keys) for keys in cells[first:]) - len(jobs)
+        for key, model, settings, split in progress(jobs, f"{dataset} solver comparison", done=done):
             store.record(key, run_once(task, model, settings, split, args.seed, reference_rtol))
     rows = [summarise([store.records[key] for key in keys]) for keys in cells]
     out = Path(args.out)

@@ -1,6 +1,8 @@
 """The ``graphcon-ode`` command: one verb per job, each in its own module, imported only when used.
 
-A verb's module provides ``add_arguments(parser)`` and ``run(args) -> int``.
+A verb's module provides ``add_arguments(parser)`` and ``run(args) -> int``, and may provide ``check(args)`` (its
+own argument checks, raising :class:`~graphcon_ode.usage.UsageError`) and ``datasets(args)`` (the datasets it reads,
+whose raw files are checked before the run). Every argument is checked before any work (:func:`prepare`).
 """
 
 from __future__ import annotations
@@ -8,6 +10,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
+from types import ModuleType
+
+import torch
+from tqdm.std import tqdm
+
+from .datasets import DatasetParseError, MissingDatasetError
+from .usage import Parser, UsageError, check_data, check_out, check_values, given_options
+
+DEFAULT_THREADS = 1
+USER_ERRORS = (UsageError, MissingDatasetError, DatasetParseError, ValueError, TypeError)
 
 VERBS: dict[str, tuple[str, str]] = {
     "demo": ("graphcon_ode.demo", "train a 2-layer GCN and a deep GraphCON-GCN on offline graphs"),
@@ -31,7 +44,42 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+def close_progress_bars() -> None:
+    """Close the progress bars an interrupted run left open, so that the message after them starts a line."""
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+
+
+def add_cli_options(parser: argparse.ArgumentParser) -> None:
+    """The options every verb has: ``--debug`` and, unless the verb defines its own, ``--threads``."""
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    if "--threads" not in parser._option_string_actions:
+        parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                            help=f"torch threads (default {DEFAULT_THREADS}: on a shared or busy machine more "
+                                 f"threads than free cores slow every run down; see benchmarks/threads.py)")
+
+
+def prepare(module: ModuleType, parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse and check every argument before any work: values, names, ``--out``, the data root and files."""
+    args = parser.parse_args(argv)
+    args.given_options = given_options(parser, argv)
+    check_values(args)
+    if hasattr(module, "check"):
+        module.check(args)
+    if getattr(args, "out", None) is not None:
+        check_out(args.out)
+    datasets = module.datasets(args) if hasattr(module, "datasets") else []
+    if datasets:
+        check_data(args, datasets)
+    elif getattr(args, "data_root", None) is not None and not Path(args.data_root).expanduser().is_dir():
+        raise UsageError(f"--data-root: {args.data_root} is not a folder")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run ``graphcon-ode VERB [options]``. A user error (bad option, unwritable ``--out``, missing or broken data)
+    is one line on stderr and exit status 2 (``--debug`` raises it with its traceback); Ctrl-C says how to resume
+    and exits with 130."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
@@ -42,9 +90,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module_name, summary = VERBS[verb]
     module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"graphcon-ode {verb}", description=summary)
+    parser = Parser(prog=f"graphcon-ode {verb}", description=summary)
     module.add_arguments(parser)
-    return int(module.run(parser.parse_args(rest)) or 0)
+    add_cli_options(parser)
+    debug, args = "--debug" in rest, None
+    try:
+        args = prepare(module, parser, rest)
+        torch.set_num_threads(args.threads)
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        close_progress_bars()
+        out = getattr(args, "out", None)
+        kept = f"finished runs are kept in {out}; " if out else ""
+        print(f"graphcon-ode {verb}: interrupted; {kept}run the same command again to resume", file=sys.stderr)
+        return 130
+    except USER_ERRORS as error:
+        if debug:
+            raise
+        message = " ".join(str(error).split())
+        print(f"graphcon-ode {verb}: error: {message} (--debug shows the traceback)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

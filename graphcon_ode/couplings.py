@@ -336,3 +336,18 @@ def from_pyg(conv: MessagePassing, num_steps: int | None = None, step_size: floa
     if num_steps is None:
         return Coupling(conv, step_size)
     return Coupling(_replicate(make, num_steps), step_size)
+
+
+from .graph_couplings import GIN, SAGE, GatedGCN  # noqa: E402  (they subclass Coupling, defined above)
+
+COUPLINGS: dict[str, type[Coupling]] = {
+    "gcn": GCN,
+    "gat": GAT,
+    "transformer": TransformerAttention,
+    "gin": GIN,
+    "gatedgcn": GatedGCN,
+    "sage": SAGE,
+}
+"""Every coupling by name, the one registry ``make_coupling``, the experiments and the CLI read. A coupling class
+takes ``Cls(channels, *, num_steps=None, step_size=None, **options)`` (attention couplings also ``heads``); a new
+coupling is the class plus one line here."""

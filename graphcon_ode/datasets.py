@@ -125,23 +125,89 @@ def _link_raw_files(source: Path, target: Path, files: tuple[str, ...]) -> None:
             pass
 
 
-def load_dataset(name: str, data_root: str | Path | None = None) -> Data:
-    """The graph of dataset ``name`` as PyG loads it (with its public or geom-gcn masks).
-
-    Raises:
-        MissingDatasetError: some raw files are absent; the message lists them and the folder they belong in.
-    """
+def check_raw_files(name: str, data_root: str | Path | None = None) -> Path:
+    """The raw folder of dataset ``name``; :class:`MissingDatasetError` naming the absent files and the folder."""
     spec = _spec(name)
-    root = resolve_data_root(data_root)
-    raw = root / spec.folder / "raw"
+    raw = resolve_data_root(data_root) / spec.folder / "raw"
     missing = [file for file in spec.raw_files if not (raw / file).is_file()]
     if missing:
         raise MissingDatasetError(
             f"{name}: {len(missing)} raw file(s) missing: {', '.join(missing)}. Put them in {raw} "
             f"(the raw files of PyG's {spec.loader}; nothing is downloaded)")
-    cache = cache_root(root)
+    return raw
+
+
+def content_key(folder: Path, files: tuple[str, ...]) -> str:
+    """A hash of the names and bytes of ``files`` in ``folder``: the processed cache is keyed by it, so a changed or
+    restored raw file is processed afresh instead of meeting a stale cache."""
+    digest = hashlib.sha1()
+    for file in files:
+        digest.update(file.encode() + b"\0")
+        with open(folder / file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+class DatasetParseError(ValueError):
+    """Raw files of a dataset are present but do not parse into a consistent graph; the message names the file."""
+
+
+def _file_being_read(error: BaseException, raw: Path, files: tuple[str, ...]) -> str | None:
+    """The raw file that the innermost frame of ``error``'s traceback was reading, when one names it."""
+    found = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        for value in traceback.tb_frame.f_locals.values():
+            if isinstance(value, (str, os.PathLike)):
+                text = os.fspath(value)
+                for file in files:
+                    if text.endswith(file) or text == file.split(".")[-1]:
+                        found = file
+        traceback = traceback.tb_next
+    return found or next((file for file in files if file in str(error)), None)
+
+
+def check_consistent(name: str, data: Data, raw: Path, files: tuple[str, ...]) -> None:
+    """:class:`DatasetParseError` unless edges, labels and masks all refer to the graph's own nodes (a truncated
+    raw file parses into fewer nodes than the edges mention)."""
+    n = data.num_nodes
+    problems = []
+    if data.edge_index.numel() and int(data.edge_index.max()) >= n:
+        problems.append(f"edges refer to node {int(data.edge_index.max())} of {n} nodes")
+    for key in ("y", "train_mask", "val_mask", "test_mask"):
+        value = getattr(data, key, None)
+        if value is not None and value.shape[0] != n:
+            problems.append(f"{key} has {value.shape[0]} rows for {n} nodes")
+    if problems:
+        sizes = ", ".join(f"{file} ({(raw / file).stat().st_size} bytes)" for file in files)
+        raise DatasetParseError(f"{name}: the raw files in {raw} do not make one graph ({'; '.join(problems)}); a "
+                                f"file is truncated or corrupt. Files: {sizes}")
+
+
+def load_dataset(name: str, data_root: str | Path | None = None) -> Data:
+    """The graph of dataset ``name`` as PyG loads it (with its public or geom-gcn masks).
+
+    The processed files go to the cache root under a key of the raw files' content (:func:`content_key`).
+
+    Raises:
+        MissingDatasetError: some raw files are absent; the message lists them and the folder they belong in.
+        DatasetParseError: a raw file does not parse, or the files do not make one graph; the message names it.
+    """
+    spec = _spec(name)
+    root = resolve_data_root(data_root)
+    raw = check_raw_files(name, root)
+    cache = cache_root(root) / content_key(raw, spec.raw_files)
     _link_raw_files(raw, cache / spec.folder / "raw", spec.raw_files)
-    return spec.load(str(cache))
+    try:
+        data = spec.load(str(cache))
+    except Exception as error:
+        file = _file_being_read(error, raw, spec.raw_files)
+        where = f"{raw / file}" if file else f"one of the raw files in {raw}"
+        raise DatasetParseError(f"{name}: {where} does not parse ({type(error).__name__}: {error}); the file is "
+                                f"truncated or corrupt, replace it with the original") from error
+    check_consistent(name, data, raw, spec.raw_files)
+    return data
 
 
 def largest_connected_component(data: Data) -> Data:

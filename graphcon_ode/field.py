@@ -11,6 +11,8 @@ bound to many graphs (subgraphs, mini-batches of molecules) and shares its param
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +44,19 @@ def check_edge_index(edge_index: object, num_nodes: int | None = None) -> None:
         raise ValueError(f"edge_index: node index {high} is out of range for num_nodes={num_nodes}")
 
 
+def real_number(name: str, value: object) -> float:
+    """``value`` as a float; ``TypeError`` naming ``name`` unless it is a real number (a Python number or a
+    one-element real tensor; no bool, no string), ``ValueError`` unless it is finite."""
+    if isinstance(value, Tensor) and value.numel() == 1 and not value.dtype.is_complex and value.dtype != torch.bool:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: must be finite, got {value}")
+    return value
+
+
 class GraphCONField(nn.Module):
     """Parameters of the GraphCON ODE (eq. (3)); bind it to a graph to get the vector field.
 
@@ -65,7 +80,7 @@ class GraphCONField(nn.Module):
         if not isinstance(coupling, Coupling):
             raise TypeError(f"coupling: expected a Coupling or a PyG MessagePassing layer, "
                             f"got {type(coupling).__name__}")
-        alpha, gamma = float(alpha), float(gamma)
+        alpha, gamma = real_number("alpha", alpha), real_number("gamma", gamma)
         if not alpha >= 0:
             raise ValueError(f"alpha: the damping must be >= 0, got {alpha}")
         if not (gamma > 0 or (allow_zero_gamma and gamma == 0)):
@@ -128,6 +143,14 @@ class BoundGraphCONField(nn.Module):
             raise ValueError(f"{name}: the field is bound to num_nodes={self.num_nodes}, got {rows} rows")
         if self._max_index >= rows:
             raise ValueError(f"edge_index: node index {self._max_index} is out of range for {rows} nodes in {name}")
+        channels = getattr(self.field.coupling.layers[0], "in_channels", None)
+        if isinstance(channels, int) and channels > 0 and x.shape[1] != channels:
+            raise ValueError(f"{name}: the coupling works on {channels} channels, got node features with "
+                             f"{x.shape[1]}")
+        weight = next((w for w in self.field.parameters() if w.is_floating_point()), None)
+        if weight is not None and weight.dtype != x.dtype:
+            raise ValueError(f"{name}: the state is {x.dtype} but the field's parameters are {weight.dtype}; "
+                             f"convert one of them (e.g. field.to({x.dtype}))")
 
     def _graph_args(self, x: Tensor) -> dict[str, Any]:
         key = (x.shape[0], x.dtype, x.device)

@@ -6,7 +6,7 @@ The default integration time T = N·Δt with step Δt reproduces an N-layer Grap
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
 from typing import Any
 
 import torch
@@ -17,9 +17,9 @@ from torch_geometric.utils import dropout_edge
 
 from solvers import METHODS, SolveStats
 
-from .couplings import GAT, GCN, Coupling, TransformerAttention
+from .checks import check_sizes
+from .couplings import COUPLINGS, Coupling
 from .field import Activation, BoundGraphCONField, GraphCONField
-from .graph_couplings import GIN, SAGE, GatedGCN
 from .graph_inputs import graph_key
 from .odeint import is_fixed_step, known_methods, odeint
 
@@ -41,26 +41,21 @@ def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
 
 def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_steps: int | None = None,
                   step_size: float | None = None, options: dict[str, Any] | None = None) -> Coupling:
-    """A coupling by name ("gcn", "gat", "transformer") or the given :class:`Coupling` itself.
+    """A coupling by its name in :data:`~graphcon_ode.couplings.COUPLINGS` ("gcn", "gat", "transformer", …) or the
+    given :class:`Coupling` itself.
 
     ``options`` are further keyword arguments of the coupling class, e.g. ``{"residual": 1}`` for "gcn" or
-    ``{"attention": "cosine_sim"}`` for "transformer".
+    ``{"attention": "cosine_sim"}`` for "transformer"; ``heads`` goes to the couplings that take it.
     """
     if isinstance(kind, Coupling):
         return kind
-    options = options or {}
-    builders: dict[str, Callable[[], Coupling]] = {
-        "gcn": lambda: GCN(channels, num_steps=num_steps, step_size=step_size, **options),
-        "gat": lambda: GAT(channels, heads=heads, num_steps=num_steps, step_size=step_size, **options),
-        "transformer": lambda: TransformerAttention(channels, heads=heads, num_steps=num_steps,
-                                                    step_size=step_size, **options),
-        "gin": lambda: GIN(channels, num_steps=num_steps, step_size=step_size, **options),
-        "gatedgcn": lambda: GatedGCN(channels, num_steps=num_steps, step_size=step_size, **options),
-        "sage": lambda: SAGE(channels, num_steps=num_steps, step_size=step_size, **options),
-    }
-    if kind not in builders:
-        raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(builders)}")
-    return builders[kind]()
+    if kind not in COUPLINGS:
+        raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(COUPLINGS)}")
+    cls = COUPLINGS[kind]
+    options = dict(options or {})
+    if "heads" in inspect.signature(cls).parameters:
+        options["heads"] = heads
+    return cls(channels, num_steps=num_steps, step_size=step_size, **options)
 
 
 class GraphCONNodeModel(nn.Module):
@@ -123,8 +118,8 @@ class GraphCONNodeModel(nn.Module):
         atol: float = 1e-9,
     ):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers, heads=heads)
         if not step_size > 0:
             raise ValueError(f"step_size: must be > 0, got {step_size}")
         if method not in known_methods():
@@ -222,8 +217,8 @@ class GCNNodeModel(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, *, num_layers: int = 2,
                  dropout: float = 0.5, drop_edge: float = 0.0):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers)
         if not 0 <= drop_edge < 1:
             raise ValueError(f"drop_edge: must be in [0, 1), got {drop_edge}")
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
@@ -260,8 +255,8 @@ class GATNodeModel(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, *, num_layers: int = 2,
                  heads: int = 8, output_heads: int = 1, dropout: float = 0.6):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers, heads=heads, output_heads=output_heads)
         sizes = [in_channels] + [hidden_channels * heads] * (num_layers - 1)
         self.convs = nn.ModuleList(GATConv(size, hidden_channels, heads=heads, dropout=dropout)
                                    for size in sizes[:-1])

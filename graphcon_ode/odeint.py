@@ -15,11 +15,11 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torchdiffeq._impl.odeint import SOLVERS
-from torchdiffeq._impl.solvers import FixedGridODESolver
 
-from solvers import BACKWARD_MODES, METHODS, Problem, SolveStats, get_backward_mode
+from solvers import METHODS, BackwardMode, Problem, SolveStats, compat, get_backward_mode
+from solvers.compat import SOLVERS
 from solvers.integrate import StepHook
+from solvers.options import check_keys
 
 from .field import GraphCONField
 
@@ -35,7 +35,7 @@ def is_fixed_step(method: str) -> bool:
     """Whether ``method`` steps on a fixed grid (``options={"step_size": Δt}``) rather than adapting its steps."""
     if method not in METHODS and method not in SOLVERS:
         raise ValueError(f"method: unknown method {method!r}; known methods: {', '.join(known_methods())}")
-    return method in METHODS or issubclass(SOLVERS[method], FixedGridODESolver)
+    return compat.is_fixed_step(method, method in METHODS)
 
 
 def odeint(
@@ -47,7 +47,7 @@ def odeint(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     options: dict[str, Any] | None = None,
-    adjoint: bool | str = False,
+    adjoint: bool | str | BackwardMode = False,
     adjoint_method: str | None = None,
     adjoint_rtol: float | None = None,
     adjoint_atol: float | None = None,
@@ -64,10 +64,13 @@ def odeint(
         t: 1-D strictly monotonic output times; t[0] is the initial time. Cast to the state's dtype.
         method: "imex" (eq. (4)), another partitioned method, or any torchdiffeq method ("dopri5", "rk4", …).
         rtol, atol: tolerances of adaptive methods.
-        options: method options, e.g. ``{"step_size": 0.1}`` for fixed-step methods.
-        adjoint: the backward mode: False/"backprop", True/"adjoint" (continuous adjoint), or another name
-            in :data:`solvers.BACKWARD_MODES` ("checkpoint", "reversible", "exact_reversal"; see the README's
-            "Backward modes").
+        options: method options. A partitioned method needs ``{"step_size": Δt}`` with Δt no longer than the
+            output interval, and accepts only its declared options plus those of the backward mode (e.g.
+            ``"checkpoint_every"``); an unknown key is an error. torchdiffeq methods get the dict as it is.
+        adjoint: the backward mode: False/"backprop", True/"adjoint" (continuous adjoint), another name in
+            :data:`solvers.BACKWARD_MODES` ("checkpoint", "reversible", "exact_reversal"; see the README's
+            "Backward modes"), or a mode object with its options, e.g. ``Checkpoint(every=8)``,
+            ``Reversible(anchor_every=26)``, ``ExactReversal(fraction_bits=40)``.
         adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options, adjoint_params: passed to
             ``torchdiffeq.odeint_adjoint`` in the continuous adjoint mode.
         after_step: optional map applied to (X, Y) after every step of a partitioned method (e.g. dropout);
@@ -77,6 +80,10 @@ def odeint(
 
     Returns:
         (xs, ys) with a leading time dimension of len(t); with ``return_stats``, ((xs, ys), stats).
+
+    Raises:
+        solvers.integrate.DivergedError: (a ``ValueError``) when the state of a partitioned method becomes
+            non-finite; the message names the step, its time and the method's stability bound.
     """
     if isinstance(func, GraphCONField):
         raise ValueError("func: this GraphCONField is not bound to a graph; pass field.bind(edge_index)")
@@ -86,9 +93,8 @@ def odeint(
     if hasattr(func, "check_state"):
         func.check_state(x0)
     t = _check_times(t, x0)
-    options = _check_options(method, options)
-    mode_name = _check_backward(adjoint)
-    mode = get_backward_mode(mode_name)
+    mode = get_backward_mode(adjoint)
+    options, mode = _check_options(method, options, mode, t)
     if after_step is not None and not (method in METHODS and mode.supports_after_step):
         raise ValueError(f"after_step: needs a partitioned method and a backward mode that supports it "
                          f"(got method={method!r}, adjoint={adjoint!r})")
@@ -103,7 +109,7 @@ def odeint(
         }.items() if value is not None
     }
     problem = Problem(func, x0, v0, t, method, options, rtol, atol, adjoint_kwargs, after_step)
-    stats = SolveStats(method=method, backward=mode_name)
+    stats = SolveStats(method=method, backward=mode.name)
     solution = mode.solve(problem, stats)
     return (solution, stats) if return_stats else solution
 
@@ -119,6 +125,8 @@ def _check_state(y0: object) -> State:
             raise TypeError(f"y0: {name} must be a floating tensor, got dtype {value.dtype}")
     if x0.shape != v0.shape:
         raise ValueError(f"y0: X0 and Y0 must have the same shape, got {list(x0.shape)} and {list(v0.shape)}")
+    if x0.device.type == "meta":
+        raise ValueError("y0: tensors on the 'meta' device hold no values to integrate; use a cpu or cuda device")
     if x0.dtype != v0.dtype or x0.device != v0.device:
         raise ValueError(f"y0: X0 and Y0 must share dtype and device, got {x0.dtype}/{x0.device} "
                          f"and {v0.dtype}/{v0.device}")
@@ -149,28 +157,35 @@ def _check_times(t: object, like: Tensor) -> Tensor:
     return t
 
 
-def _check_options(method: object, options: dict[str, Any] | None) -> dict[str, Any]:
+def _check_options(method: object, options: dict[str, Any] | None, mode: BackwardMode,
+                   t: Tensor) -> tuple[dict[str, Any], BackwardMode]:
+    """The method's options, checked, and the backward mode with the options given for it in ``options``."""
     if not isinstance(method, str) or method not in METHODS and method not in SOLVERS:
         raise ValueError(f"method: unknown method {method!r}; known methods: {', '.join(known_methods())}")
     if options is None:
-        return {}
+        options = {}
     if not isinstance(options, dict):
         raise TypeError(f"options: expected a dict, got {type(options).__name__}")
     options = dict(options)
     if "step_size" in options:
         step = options["step_size"]
-        step = float(step.item() if isinstance(step, Tensor) else step)
-        if not (math.isfinite(step) and step > 0):
+        if isinstance(step, Tensor) and step.numel() == 1:
+            step = step.item()
+        if isinstance(step, bool) or not isinstance(step, (int, float)) or not (math.isfinite(step) and step > 0):
             raise ValueError(f"step_size: must be a finite number > 0, got {options['step_size']!r}")
-        options["step_size"] = step
-    return options
-
-
-def _check_backward(adjoint: object) -> str:
-    if adjoint is False:
-        return "backprop"
-    if adjoint is True:
-        return "adjoint"
-    if isinstance(adjoint, str) and adjoint in BACKWARD_MODES:
-        return adjoint
-    raise ValueError(f"adjoint: expected False, True or one of {sorted(BACKWARD_MODES)}, got {adjoint!r}")
+        options["step_size"] = float(step)
+    if method not in METHODS:
+        return options, mode
+    mode_keys = type(mode).option_keys()
+    method_keys = {o.name for o in METHODS[method].options}
+    check_keys(options, method_keys | set(mode_keys), f"method={method!r} with adjoint={mode.name!r}")
+    mode = mode.with_options({key: options.pop(key) for key in list(options) if key in mode_keys})
+    step = options.get("step_size")
+    if step is None and len(t) > 1:
+        raise ValueError(f"step_size: method={method!r} is a fixed-step method and needs options={{'step_size': dt}} "
+                         f"(one step is one layer of eq. (4)); without it the solve would step on the output times")
+    span = abs(float(t[-1] - t[0]))
+    if step is not None and len(t) > 1 and step > span * (1 + 4 * torch.finfo(t.dtype).eps):
+        raise ValueError(f"step_size: {step:g} is longer than the output interval [{float(t[0]):g}, {float(t[-1]):g}] "
+                         f"(length {span:g}); the one step would be cut to {span:g}")
+    return options, mode

@@ -10,9 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from experiments.harness import markdown_table, write_atomic
-
 from .claims import check_all
+from .results import markdown_table, write_atomic
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,12 +4,16 @@ Graph-agnostic: nothing here knows about graphs. Importing the package registers
 ``torchdiffeq.odeint`` method name.
 """
 
-from .backward import BACKWARD_MODES, get_backward_mode
+from .backward import BACKWARD_MODES, Backprop, ContinuousAdjoint, get_backward_mode
+from .checkpoint import Checkpoint
+from .exact_reversal import ExactReversal
 from .grid import fixed_grid
-from .integrate import StepGrid, integrate
+from .integrate import StepGrid, advance, integrate
 from .methods import Imex, ImexImplicit, PartitionedMethod, Verlet
+from .options import Option
 from .problem import BackwardMode, Problem
 from .registry import METHODS, get_method
+from .reversible import Reversible
 from .stats import SolveStats
 from .system import CountedFunction, PartitionedSystem, SplitSystem, TupleFunctionSystem, as_system, is_split
 from .torchdiffeq_bridge import register_with_torchdiffeq
@@ -18,7 +22,13 @@ register_with_torchdiffeq()
 
 __all__ = [
     "BACKWARD_MODES",
+    "Backprop",
     "BackwardMode",
+    "Checkpoint",
+    "ContinuousAdjoint",
+    "ExactReversal",
+    "Option",
+    "Reversible",
     "Problem",
     "get_backward_mode",
     "METHODS",
@@ -32,6 +42,7 @@ __all__ = [
     "StepGrid",
     "TupleFunctionSystem",
     "Verlet",
+    "advance",
     "as_system",
     "fixed_grid",
     "get_method",

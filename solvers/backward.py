@@ -18,12 +18,10 @@ import torchdiffeq
 
 from .checkpoint import Checkpoint
 from .exact_reversal import ExactReversal
-from .grid import fixed_grid
 from .integrate import integrate
-from .problem import BackwardMode, Problem
+from .problem import BackwardMode
 from .registry import METHODS, get_method
 from .reversible import Reversible
-from .system import CountedFunction
 
 
 class Backprop(BackwardMode):
@@ -32,21 +30,14 @@ class Backprop(BackwardMode):
     name = "backprop"
     supports_after_step = True
 
-    def solve(self, problem, stats):
-        counted = CountedFunction(problem.func, stats)
+    def run(self, problem, system, stats):
         if problem.partitioned:
-            method = get_method(problem.method)
-            method.check_system(counted)
-            qs, ps = integrate(
-                method, counted, problem.q0, problem.p0, problem.t, problem.step_size, problem.after_step
-            )
-        else:
-            qs, ps = torchdiffeq.odeint(
-                counted, (problem.q0, problem.p0), problem.t,
-                rtol=problem.rtol, atol=problem.atol, method=problem.method, options=problem.options,
-            )
-        stats.steps = _fixed_steps(problem)
-        return qs, ps
+            return integrate(get_method(problem.method), system, problem.q0, problem.p0, problem.t,
+                             problem.step_size, problem.after_step)
+        return torchdiffeq.odeint(
+            system, (problem.q0, problem.p0), problem.t,
+            rtol=problem.rtol, atol=problem.atol, method=problem.method, options=problem.options,
+        )
 
 
 class ContinuousAdjoint(BackwardMode):
@@ -56,13 +47,13 @@ class ContinuousAdjoint(BackwardMode):
     ``adjoint_method`` is then "rk4" on the forward step size (or the forward grid), and torchdiffeq's default
     (the forward method) otherwise. The gradient is that of the continuous ODE, not of the discrete solve:
     it differs from ``backprop`` by the discretisation error, and on damped systems integrated backwards over
-    long times it amplifies round-off like e^{αT}.
+    long times it amplifies round-off like e^{αT}. Its settings are ``odeint``'s ``adjoint_*`` arguments.
     """
 
     name = "adjoint"
+    exact = False
 
-    def solve(self, problem, stats):
-        counted = CountedFunction(problem.func, stats)
+    def run(self, problem, system, stats):
         adjoint = dict(problem.adjoint_options)
         if problem.partitioned and "adjoint_method" not in adjoint:
             adjoint["adjoint_method"] = "rk4"
@@ -72,24 +63,10 @@ class ContinuousAdjoint(BackwardMode):
                 f"adjoint_method={adjoint['adjoint_method']!r} is a partitioned method, but the adjoint state is "
                 f"not a (q, p) pair; use a general method such as 'rk4' or 'dopri5'"
             )
-        qs, ps = torchdiffeq.odeint_adjoint(
-            counted, (problem.q0, problem.p0), problem.t,
+        return torchdiffeq.odeint_adjoint(
+            system, (problem.q0, problem.p0), problem.t,
             rtol=problem.rtol, atol=problem.atol, method=problem.method, options=problem.options, **adjoint,
         )
-        stats.steps = _fixed_steps(problem)
-        counted.phase = "backward"
-        return qs, ps
-
-
-def _fixed_steps(problem: Problem) -> int | None:
-    """Steps of a fixed-grid solve; None for an adaptive method, whose steps torchdiffeq does not report."""
-    if not problem.partitioned and problem.step_size is None and problem.method not in _FIXED_GRID_METHODS:
-        return None
-    grid = fixed_grid(problem.t, problem.step_size)
-    return sum(1 for a, b in zip(grid[:-1], grid[1:]) if a != b)
-
-
-_FIXED_GRID_METHODS = {"euler", "midpoint", "heun2", "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams"}
 
 
 BACKWARD_MODES: dict[str, type[BackwardMode]] = {
@@ -101,11 +78,13 @@ BACKWARD_MODES: dict[str, type[BackwardMode]] = {
 }
 
 
-def get_backward_mode(name: str) -> BackwardMode:
-    """A fresh instance of the backward mode called ``name``."""
-    try:
-        return BACKWARD_MODES[name]()
-    except KeyError:
-        raise ValueError(f"unknown backward mode {name!r}; known: {sorted(BACKWARD_MODES)}") from None
-
-
+def get_backward_mode(mode: str | bool | BackwardMode) -> BackwardMode:
+    """The backward mode ``mode`` names: a name of :data:`BACKWARD_MODES` (with its default options),
+    False ("backprop"), True ("adjoint"), or a :class:`BackwardMode` object itself."""
+    if isinstance(mode, BackwardMode):
+        return mode
+    name = {False: "backprop", True: "adjoint"}.get(mode, mode) if isinstance(mode, bool) else mode
+    if not isinstance(name, str) or name not in BACKWARD_MODES:
+        raise ValueError(f"adjoint: expected False, True, one of {sorted(BACKWARD_MODES)} or a backward mode "
+                         f"object such as Checkpoint(every=8), got {mode!r}")
+    return BACKWARD_MODES[name]()

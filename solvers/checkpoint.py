@@ -16,39 +16,31 @@ from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from .integrate import StepGrid, advance
+from .options import Option
 from .problem import BackwardMode, Problem
 from .registry import get_method
 from .stats import SolveStats
 from .system import CountedFunction
 
 
-def require_partitioned(problem: Problem, mode: str) -> None:
-    """Raise ``ValueError`` naming ``method`` when ``problem`` is solved by torchdiffeq rather than the library."""
-    if not problem.partitioned:
-        raise ValueError(
-            f"method={problem.method!r} is a torchdiffeq method, but adjoint={mode!r} steps the library's own "
-            f"partitioned methods (e.g. 'imex'); use adjoint=False or adjoint=True with torchdiffeq methods"
-        )
-
-
 class Checkpoint(BackwardMode):
-    """Gradient checkpointing over blocks of ``options["checkpoint_every"]`` steps (default ⌈√N⌉)."""
+    """Gradient checkpointing over blocks of ``every`` steps (default ⌈√N⌉); ``Checkpoint(every=8)``."""
 
     name = "checkpoint"
     supports_after_step = True
+    partitioned_only = True
+    options = (Option("every", int, "an integer number of steps >= 1", lambda v: v >= 1, key="checkpoint_every",
+                      doc="steps per checkpointed block (default ⌈√N⌉)"),)
 
-    def solve(self, problem: Problem, stats: SolveStats) -> tuple[Tensor, Tensor]:
-        require_partitioned(problem, self.name)
+    def run(self, problem: Problem, system: CountedFunction, stats: SolveStats) -> tuple[Tensor, Tensor]:
         method = get_method(problem.method)
-        counted = CountedFunction(problem.func, stats)
-        method.check_system(counted)
         grid = StepGrid(problem.t, problem.step_size, problem.q0)
-        block = int(problem.options.get("checkpoint_every") or max(1, math.ceil(math.sqrt(grid.steps))))
+        block = self.config["every"] or max(1, math.ceil(math.sqrt(grid.steps)))
 
         def run_block(first: int, last: int, q: Tensor, p: Tensor) -> tuple[Tensor, ...]:
             qs: list[Tensor] = [q] * grid.num_outputs
             ps: list[Tensor] = [p] * grid.num_outputs
-            q, p = advance(method, counted, grid, first, last, q, p, qs, ps, problem.after_step)
+            q, p = advance(method, system, grid, first, last, q, p, qs, ps, problem.after_step)
             done = grid.completed(first, last)
             return (q, p, *(qs[j] for j in done), *(ps[j] for j in done))
 
@@ -61,7 +53,5 @@ class Checkpoint(BackwardMode):
             done = grid.completed(first, last)
             for i, j in enumerate(done):
                 qs[j], ps[j] = outputs[i], outputs[len(done) + i]
-        counted.phase = "backward"
-        stats.steps = grid.steps
         stats.extra["checkpoint_every"] = block
         return torch.stack(qs), torch.stack(ps)

@@ -2,7 +2,7 @@
 
 Reversible backprop in floating point loses the bits that the damping factor c = 1 − αΔt destroys, and undoing
 the step has to guess them back. Here the state is kept as integers Q = q·2^R, P = p·2^R (R =
-``options["fraction_bits"]``, default 44, so entries up to 2^17 in size) and one step of eq. (4) is
+``ExactReversal(fraction_bits=R)``, default 44, so entries up to 2^17 in size) and one step of eq. (4) is
 
     D = round(2^R · Δt (g(t, Q/2^R) − γ Q/2^R))        the force, evaluated in the model's dtype
     P ← c ⊗ P + D                                      c = n/d, multiplied exactly (below)
@@ -32,12 +32,12 @@ from fractions import Fraction
 import torch
 from torch import Tensor
 
-from .checkpoint import require_partitioned
 from .grid import interpolate
 from .integrate import StepGrid
 from .methods import Imex
+from .options import Option
 from .problem import BackwardMode, Problem
-from .reversible import StateRebuildingSolve, accumulate, split_system
+from .reversible import StateRebuildingSolve, accumulate
 from .stats import SolveStats
 from .system import CountedFunction
 
@@ -126,7 +126,7 @@ class FixedPointImex:
         if not bool(units.abs().max() < STATE_LIMIT):
             raise OverflowError(f"adjoint='exact_reversal': a value left the fixed-point range ±{self.limit:g} of "
                                 f"fraction_bits={round(math.log2(self.scale))} (or is not finite) at step {k}; "
-                                f"lower options['fraction_bits']")
+                                f"lower fraction_bits")
         return units.round_().long()
 
     def drive(self, k: int, q: Tensor, force: Tensor) -> Tensor:
@@ -145,7 +145,7 @@ class FixedPointImex:
         q = q + self.position_shift(k, p)
         if not bool(torch.maximum(q.abs().max(), p.abs().max()) < STATE_LIMIT):
             raise OverflowError(f"adjoint='exact_reversal': the state left the fixed-point range ±{self.limit:g} "
-                                f"at step {k}; lower options['fraction_bits']")
+                                f"at step {k}; lower fraction_bits")
         return q, p
 
 
@@ -213,19 +213,17 @@ class ExactReversalSolve:
 
 class ExactReversal(BackwardMode):
     """Bit-exact reversal of eq. (4) in fixed point: O(1) float states plus log₂(1/|1 − αΔt|) bits per entry
-    and step, no anchors and no recomputation."""
+    and step, no anchors and no recomputation. ``ExactReversal(fraction_bits=40)`` sets R (default 44)."""
 
     name = "exact_reversal"
+    partitioned_only = True
+    needs_split = True
+    methods = (Imex.name,)
+    options = (Option("fraction_bits", int, "an integer in [8, 52]", lambda v: 8 <= v <= 52, default=44,
+                      doc="R: the state is kept as integers q·2^R"),)
 
-    def solve(self, problem: Problem, stats: SolveStats) -> State:
-        require_partitioned(problem, self.name)
-        if problem.method != Imex.name:
-            raise ValueError(f"method={problem.method!r}: adjoint={self.name!r} implements eq. (4) in fixed point, "
-                             f"so it needs method='imex'")
-        system = split_system(problem, stats, self.name)
-        bits = problem.options.get("fraction_bits", 44)
-        if isinstance(bits, bool) or not isinstance(bits, int) or not 8 <= bits <= 52:
-            raise ValueError(f"fraction_bits: must be an integer in [8, 52], got {bits!r}")
+    def run(self, problem: Problem, system: CountedFunction, stats: SolveStats) -> State:
+        bits = self.config["fraction_bits"]
         # A grid of float32 times makes each Δt differ in its last bits, and c = 1 − αΔt then needs a large n;
         # the grid is laid out in float64 so that equal steps stay equal and c keeps its small fraction.
         grid = StepGrid(problem.t.double(), problem.step_size, problem.q0)
@@ -239,4 +237,4 @@ class ExactReversal(BackwardMode):
                              f"fraction_bits={bits}")
         stats.steps = grid.steps
         return StateRebuildingSolve.apply(ExactReversalSolve(scheme, stats), problem.q0, problem.p0,
-                                            *problem.parameters())
+                                          *problem.parameters())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -12,6 +13,29 @@ from .methods import PartitionedMethod
 from .system import PartitionedSystem
 
 StepHook = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
+
+
+class DivergedError(ValueError):
+    """The state of a solve became non-finite; the message names the step, its time and the method's stability
+    bound. A ``ValueError`` about ``step_size`` (or the field's α, γ): the solve left the method's stable range."""
+
+
+def finite(x: Tensor) -> bool:
+    """Whether every entry of ``x`` is finite: one sum decides when it is finite (a nan or ±inf entry makes it
+    nan or ±inf), the elementwise test only when it is not."""
+    x = x.detach()
+    return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
+
+
+def check_finite(method: PartitionedMethod, system: PartitionedSystem, k: int, t: Tensor, dt: float, q: Tensor,
+                 p: Tensor) -> None:
+    """Raise :class:`DivergedError` when step ``k`` (from time ``t``, length ``dt``) produced a non-finite state."""
+    if not (finite(p) and finite(q)):
+        raise DivergedError(
+            f"step_size: the state of method={method.name!r} became non-finite (nan or inf) in step {k} "
+            f"(from t = {float(t):.6g} to t = {float(t) + dt:.6g}, step_size = {abs(dt):.6g}); the method is stable "
+            f"for {method.stability(system, abs(dt))}. Take a smaller step_size, or a method stable at this one."
+        )
 
 
 class StepGrid:
@@ -52,17 +76,23 @@ def advance(
     qs: list[Tensor],
     ps: list[Tensor],
     after_step: StepHook | None = None,
+    state: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """Run steps ``first`` … ``last − 1`` from (q, p) at ``grid.points[first]`` and return the state at ``last``.
 
     Outputs completed on the way are written into ``qs``/``ps`` (linear interpolants between grid points).
-    ``after_step``, when given, maps each new (q, p) before the next step; it is not part of the ODE.
+    ``after_step``, when given, maps each new (q, p) before the next step; it is not part of the ODE. ``state`` is
+    the method's step state (:meth:`~solvers.methods.PartitionedMethod.start`); a fresh one when not given. A
+    non-finite state raises :class:`DivergedError`.
     """
+    if state is None:
+        state = method.start()
     for k in range(first, last):
         dt = grid.dt(k)
         q_next, p_next = q, p
         if dt != 0:
-            q_next, p_next = method.step(system, grid.times[k], dt, q, p)
+            q_next, p_next = method.step(system, grid.times[k], dt, q, p, state)
+            check_finite(method, system, k, grid.times[k], dt, q_next, p_next)
             if after_step is not None:
                 q_next, p_next = after_step(q_next, p_next)
         for j, slope in grid.plan[k]:

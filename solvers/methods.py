@@ -7,28 +7,50 @@ is one class here plus one line in :data:`solvers.registry.METHODS`.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
+from .options import Option
 from .system import PartitionedSystem, SplitSystem, is_split
+
+STEP_SIZE = Option("step_size", float, "a finite number > 0", lambda v: v > 0,
+                   doc="Δt, the length of every step (the last one ends on the final output time)")
 
 
 class PartitionedMethod:
-    """Base class: one step of a fixed-step method for q' = p, p' = a(t, q, p).
+    """Base class and contract of a fixed-step method for q' = p, p' = a(t, q, p).
+
+    The contract every method keeps (the generic tests in tests/solvers/test_registry_contract.py check it for
+    every entry of :data:`solvers.registry.METHODS`):
+
+    - ``step(system, t, dt, q, p, state)`` returns new tensors (q⁺, p⁺) at t + Δt and never changes ``q``, ``p``
+      or ``t`` in place: the loop keeps them as outputs and autograd needs them.
+    - ``dt`` is signed: a negative step integrates backwards in time (decreasing output times), and the same
+      formula applies.
+    - ``state`` is the method's step state for one solve, made by :meth:`start` and handed to every step and
+      inverse of that solve; a method keeps in it what it carries from step to step (``verlet``: the force at
+      the end of the last step). ``None`` means "no state": the step recomputes what it needs. Nothing is kept
+      on the instance, so one instance may serve many solves.
+    - With ``invertible = True``, ``inverse(system, t, dt, *step(system, t, dt, q, p))`` returns (q, p) up to
+      round-off, where ``t`` is the start of the step; it may need the split protocol.
+    - ``order`` is the observed global order of convergence on a smooth problem.
+    - The options it reads are declared in ``options`` (an unknown key is an error at the front door).
 
     Class attributes:
         name: the method name accepted by ``odeint(..., method=name)``.
         order: the global order of convergence.
         requires_split: whether the method needs ``force``, ``alpha`` and ``gamma`` (:class:`SplitSystem`).
         invertible: whether :meth:`inverse` undoes :meth:`step` (reversible backprop needs it).
+        options: the options the method reads from ``odeint(..., options=...)``.
     """
 
     name: ClassVar[str]
     order: ClassVar[int]
     requires_split: ClassVar[bool] = False
     invertible: ClassVar[bool] = False
+    options: ClassVar[tuple[Option, ...]] = (STEP_SIZE,)
 
     def check_system(self, system: object) -> None:
         """Raise ``TypeError`` when the method needs the split protocol and ``system`` lacks it."""
@@ -39,13 +61,31 @@ class PartitionedMethod:
                 f"got {type(system).__name__}. Use method='imex' for a plain function."
             )
 
-    def step(self, system: PartitionedSystem, t: Tensor, dt: float, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
+    def start(self) -> Any:
+        """A fresh step state for one solve (``None`` for methods that carry nothing from step to step)."""
+        return None
+
+    def step(self, system: PartitionedSystem, t: Tensor, dt: float, q: Tensor, p: Tensor,
+             state: Any = None) -> tuple[Tensor, Tensor]:
         """(q, p) at t + Δt from (q, p) at t."""
         raise NotImplementedError
 
-    def inverse(self, system: SplitSystem, t: Tensor, dt: float, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
+    def inverse(self, system: SplitSystem, t: Tensor, dt: float, q: Tensor, p: Tensor,
+                state: Any = None) -> tuple[Tensor, Tensor]:
         """(q, p) at t from (q, p) at t + Δt, for invertible methods; ``t`` is the start of the step."""
         raise NotImplementedError(f"method {self.name!r} is not invertible")
+
+    def stability(self, system: object, dt: float) -> str:
+        """Where the method is stable, in words with the numbers of ``system`` and ``dt`` (for error messages)."""
+        return "no stability bound is known for this method"
+
+
+def linear_numbers(system: object, dt: float) -> str:
+    """"alpha*dt = …, dt**2*gamma = …" for a split system, "" for a plain function (no α, γ to quote)."""
+    if not is_split(system):
+        return ""
+    alpha, gamma = float(system.alpha), float(system.gamma)
+    return f" (here alpha*dt = {alpha * dt:.3g}, dt**2*gamma = {dt * dt * gamma:.3g})"
 
 
 class Imex(PartitionedMethod):
@@ -63,11 +103,16 @@ class Imex(PartitionedMethod):
 
     invertible = True
 
-    def step(self, system, t, dt, q, p):
+    def step(self, system, t, dt, q, p, state=None):
         p_next = p.add(system.acceleration(t, q, p), alpha=dt)
         return q.add(p_next, alpha=dt), p_next
 
-    def inverse(self, system, t, dt, q, p):
+    def stability(self, system, dt):
+        """On q'' = −ω²q − αq' the step matrix has determinant 1 − αΔt and trace 2 − αΔt − Δt²ω²: stable for
+        0 ≤ αΔt ≤ 2 and Δt²ω² ≤ 4 − 2αΔt (ω² ≥ γ; the force's own Lipschitz constant adds to it)."""
+        return "alpha*dt <= 2 and dt**2*gamma <= 4 - 2*alpha*dt on the linear part" + linear_numbers(system, dt)
+
+    def inverse(self, system, t, dt, q, p, state=None):
         """q = q⁺ − Δt p⁺, then p = (p⁺ − Δt(g(t, q) − γq)) / (1 − αΔt); needs the split protocol, αΔt ≠ 1."""
         q_prev = q.sub(p, alpha=dt)
         drive = system.force(t, q_prev).sub(q_prev, alpha=system.gamma)
@@ -90,7 +135,7 @@ class ImexImplicit(PartitionedMethod):
     requires_split = True
     invertible = True
 
-    def step(self, system, t, dt, q, p):
+    def step(self, system, t, dt, q, p, state=None):
         damping = 1.0 + system.alpha * dt
         if damping == 0.0:
             raise ValueError(f"dt: method='imex_implicit' needs 1 + alpha*dt != 0, got alpha={system.alpha}, dt={dt}")
@@ -98,7 +143,11 @@ class ImexImplicit(PartitionedMethod):
         p_next = p.add(drive, alpha=dt).div_(damping)
         return q.add(p_next, alpha=dt), p_next
 
-    def inverse(self, system, t, dt, q, p):
+    def stability(self, system, dt):
+        """Determinant 1/(1 + αΔt), trace 1 + (1 − Δt²ω²)/(1 + αΔt): stable for Δt²ω² ≤ 4 + 2αΔt, any αΔt ≥ 0."""
+        return "dt**2*gamma <= 4 + 2*alpha*dt on the linear part" + linear_numbers(system, dt)
+
+    def inverse(self, system, t, dt, q, p, state=None):
         """q = q⁺ − Δt p⁺, then p = (1 + αΔt) p⁺ − Δt (g(t, q) − γq): no division, any αΔt."""
         q_prev = q.sub(p, alpha=dt)
         drive = system.force(t, q_prev).sub(q_prev, alpha=system.gamma)
@@ -125,11 +174,11 @@ class Verlet(PartitionedMethod):
     (McLachlan & Perlmutter, 2001). For α = 0 it is the plain leapfrog, whose energy error stays O(Δt²) over long
     times.
 
-    The force at the end of a step is the force at the start of the next (first same as last): it is kept and
-    reused when the next step starts at that time from that very q tensor, unchanged (same object, no in-place
-    change since), with the same system and autograd mode. A solve of N steps then costs N + 1 force evaluations;
-    an ``after_step`` that replaces q costs a fresh evaluation at every step. Use one instance per solve (the
-    registry and the torchdiffeq bridge do), so that the kept force never outlives a change of parameters.
+    The force at the end of a step is the force at the start of the next (first same as last): the step state
+    (:class:`KeptForce`, made by :meth:`start` for one solve) keeps it, and the next step reuses it when it starts
+    at that time from that very q tensor, unchanged (same object, no in-place change since), with the same system
+    and autograd mode. A solve of N steps then costs N + 1 force evaluations; an ``after_step`` that replaces q
+    costs a fresh evaluation at every step. A step called without a state evaluates both forces.
     """
 
     name = "verlet"
@@ -137,39 +186,54 @@ class Verlet(PartitionedMethod):
     requires_split = True
     invertible = True
 
-    def __init__(self) -> None:
-        self._kept: tuple[object, float, Tensor, int, bool, Tensor] | None = None
+    def start(self) -> KeptForce:
+        return KeptForce()
 
-    def _conservative_force(self, system: SplitSystem, t: Tensor, dt: float, q: Tensor) -> Tensor:
-        """f(t, q) = g(t, q) − γq, reused when the last evaluation was at this unchanged q and this time.
+    def _conservative_force(self, system: SplitSystem, t: Tensor, dt: float, q: Tensor,
+                            state: KeptForce | None) -> Tensor:
+        """f(t, q) = g(t, q) − γq, reused from ``state`` when its evaluation was at this unchanged q and this time.
 
         Times match up to round-off (a few ulps of max(|t|, |Δt|)): the end of one step, t + Δt, and the start of
         the next, read from a grid, are the same point computed two ways.
         """
+        if state is None:
+            return system.force(t, q).sub(q, alpha=system.gamma)
         time, grad_mode = float(t), torch.is_grad_enabled()
-        if self._kept is not None:
-            kept_system, kept_time, kept_q, kept_version, kept_grad_mode, value = self._kept
+        if state.kept is not None:
+            kept_system, kept_time, kept_q, kept_version, kept_grad_mode, value = state.kept
             same_time = abs(time - kept_time) <= 16 * torch.finfo(t.dtype).eps * max(abs(time), abs(dt))
             if (kept_system is system and kept_q is q and kept_version == q._version and same_time
                     and kept_grad_mode == grad_mode):
                 return value
         value = system.force(t, q).sub(q, alpha=system.gamma)
-        self._kept = (system, time, q, q._version, grad_mode, value)
+        state.kept = (system, time, q, q._version, grad_mode, value)
         return value
 
-    def step(self, system, t, dt, q, p):
+    def stability(self, system, dt):
+        """Kick–drift–kick on q'' = −ω²q is stable for Δt²ω² ≤ 4; the exact damping flows keep it so for any α."""
+        return "dt**2*gamma <= 4 on the linear part, any alpha" + linear_numbers(system, dt)
+
+    def step(self, system, t, dt, q, p, state=None):
         c = math.exp(-0.5 * system.alpha * dt)
-        force = self._conservative_force(system, t, dt, q)
+        force = self._conservative_force(system, t, dt, q, state)
         p_half = p.add(force, alpha=0.5 * dt) if c == 1.0 else p.mul(c).add_(force, alpha=0.5 * dt)
         q_next = q.add(p_half, alpha=dt)
-        p_next = p_half.add(self._conservative_force(system, t + dt, dt, q_next), alpha=0.5 * dt)
+        p_next = p_half.add(self._conservative_force(system, t + dt, dt, q_next, state), alpha=0.5 * dt)
         return q_next, p_next if c == 1.0 else p_next.mul_(c)
 
-    def inverse(self, system, t, dt, q, p):
+    def inverse(self, system, t, dt, q, p, state=None):
         """The step backwards: p½ = p⁺/c − (Δt/2) f(t + Δt, q⁺), q = q⁺ − Δt p½, p = (p½ − (Δt/2) f(t, q)) / c."""
         c = math.exp(-0.5 * system.alpha * dt)
-        force = self._conservative_force(system, t + dt, dt, q)
+        force = self._conservative_force(system, t + dt, dt, q, state)
         p_half = p.sub(force, alpha=0.5 * dt) if c == 1.0 else p.div(c).sub_(force, alpha=0.5 * dt)
         q_prev = q.sub(p_half, alpha=dt)
-        p_prev = p_half.sub(self._conservative_force(system, t, dt, q_prev), alpha=0.5 * dt)
+        p_prev = p_half.sub(self._conservative_force(system, t, dt, q_prev, state), alpha=0.5 * dt)
         return q_prev, p_prev if c == 1.0 else p_prev.div_(c)
+
+
+class KeptForce:
+    """Verlet's step state: the last conservative force f(t, q) with what it was evaluated at (system, time, the
+    q tensor and its version, autograd mode), or None before the first evaluation."""
+
+    def __init__(self) -> None:
+        self.kept: tuple[object, float, Tensor, int, bool, Tensor] | None = None

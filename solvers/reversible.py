@@ -15,8 +15,9 @@ rebuilt first state is compared with the stored anchor, and when they differ by 
 (relative, max-norm) the block's gradient is discarded, the block is recomputed forward from its anchor with
 its k states kept, and backpropagated from those. A wrong state is never used silently.
 
-Options (in ``odeint(..., options=...)``): ``anchor_every`` (k, overriding the automatic choice) and
-``reconstruction_tol``. ``SolveStats.extra`` reports ``anchor_every``, ``anchors`` (states stored),
+Options (``Reversible(anchor_every=..., reconstruction_tol=...)``, or the same keys in ``odeint``'s ``options``):
+``anchor_every`` (k, overriding the automatic choice) and ``reconstruction_tol``. ``SolveStats.extra`` reports
+``anchor_every``, ``anchors`` (states stored),
 ``amplification_bound`` (A(k)), ``force_lipschitz``, ``max_reconstruction_error`` and ``recomputed_blocks``.
 The a-priori estimate costs about ten evaluations of the force in the forward pass.
 """
@@ -33,13 +34,13 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .amplification import amplification, force_lipschitz, inverse_step_matrices
-from .checkpoint import require_partitioned
 from .integrate import StepGrid, advance
 from .methods import PartitionedMethod
+from .options import Option
 from .problem import BackwardMode, Problem
-from .registry import METHODS, get_method
+from .registry import get_method
 from .stats import SolveStats
-from .system import CountedFunction, is_split
+from .system import CountedFunction
 
 SAFETY = 4.0
 
@@ -67,12 +68,11 @@ def _distinct_steps(grid: StepGrid) -> list[float]:
 
 def choose_spacing(method: PartitionedMethod, system: CountedFunction, grid: StepGrid, q0: Tensor,
                    options: dict) -> AnchorSpacing:
-    """k from the a-priori bound, or ``options["anchor_every"]``; raises where a step cannot be undone at all."""
+    """k from the a-priori bound, or ``options["anchor_every"]`` (checked options of :class:`Reversible`); raises
+    where a step cannot be undone at all."""
     eps = torch.finfo(q0.dtype).eps
-    tolerance = float(options.get("reconstruction_tol", eps ** (2 / 3)))
+    tolerance = options.get("reconstruction_tol") or eps ** (2 / 3)
     given = options.get("anchor_every")
-    if given is not None and (isinstance(given, bool) or not isinstance(given, int) or given < 1):
-        raise ValueError(f"anchor_every: must be a positive integer number of steps, got {given!r}")
     steps = _distinct_steps(grid)
     if not steps:
         return AnchorSpacing(max(1, grid.steps), 1.0, 0.0, tolerance, 0.0)
@@ -171,6 +171,7 @@ class BlockReversal:
                  stats: SolveStats):
         self.method, self.system, self.grid, self.spacing, self.stats = method, system, grid, spacing, stats
         self.reuse = ForceReuse(system)
+        self.state = method.start()
         self.anchors: dict[int, State] = {}
 
     def blocks(self) -> list[tuple[int, int]]:
@@ -183,7 +184,7 @@ class BlockReversal:
         self.anchors = {0: (q0, p0)}
         q, p = q0, p0
         for first, last in self.blocks():
-            q, p = advance(self.method, self.system, self.grid, first, last, q, p, qs, ps)
+            q, p = advance(self.method, self.system, self.grid, first, last, q, p, qs, ps, state=self.state)
             self.anchors[last] = (q, p)
         self.stats.extra.update(anchors=len(self.anchors), max_reconstruction_error=0.0, recomputed_blocks=0)
         return torch.stack(qs), torch.stack(ps)
@@ -194,7 +195,7 @@ class BlockReversal:
         for k in range(last - 1, first - 1, -1):
             if self.grid.dt(k) != 0:
                 with torch.no_grad():
-                    q, p = self.method.inverse(self.reuse, self.grid.times[k], self.grid.dt(k), q, p)
+                    q, p = self.method.inverse(self.reuse, self.grid.times[k], self.grid.dt(k), q, p, self.state)
             yield k, q, p
 
     def _recomputed(self, first: int, last: int) -> Iterator[tuple[int, Tensor, Tensor]]:
@@ -204,7 +205,7 @@ class BlockReversal:
             q, p = states[-1]
             if self.grid.dt(k) != 0:
                 with torch.no_grad():
-                    q, p = self.method.step(self.system, self.grid.times[k], self.grid.dt(k), q, p)
+                    q, p = self.method.step(self.system, self.grid.times[k], self.grid.dt(k), q, p, self.state)
             states.append((q, p))
         for k in range(last - 1, first - 1, -1):
             yield k, *states.pop()
@@ -223,7 +224,8 @@ class BlockReversal:
             if self.grid.dt(k) != 0:
                 with torch.enable_grad():
                     qv, pv = self.reuse.leaf(q), p.detach().requires_grad_(True)
-                    q_next, p_next = self.method.step(self.reuse, self.grid.times[k], self.grid.dt(k), qv, pv)
+                    q_next, p_next = self.method.step(self.reuse, self.grid.times[k], self.grid.dt(k), qv, pv,
+                                                      self.state)
                     aq, ap, *step_grads = torch.autograd.grad(
                         (q_next, p_next), (qv, pv, *params), (aq, ap), allow_unused=True
                     )
@@ -273,42 +275,30 @@ class StateRebuildingSolve(torch.autograd.Function):
         return (None, aq, ap, *grads)
 
 
-def invertible_method(problem: Problem, mode: str) -> PartitionedMethod:
-    """The problem's method, after checking that it is a partitioned method with an inverse."""
-    require_partitioned(problem, mode)
-    method = get_method(problem.method)
-    if not method.invertible:
-        invertible = sorted(name for name, cls in METHODS.items() if cls.invertible)
-        raise ValueError(f"method={problem.method!r} has no inverse, which adjoint={mode!r} needs "
-                         f"(invertible methods: {invertible}); use adjoint='checkpoint'")
-    return method
-
-
-def split_system(problem: Problem, stats: SolveStats, mode: str) -> CountedFunction:
-    """The counted field, after checking that it exposes the force that an inverse step evaluates."""
-    counted = CountedFunction(problem.func, stats)
-    if not is_split(counted):
-        raise TypeError(
-            f"func: adjoint={mode!r} undoes steps, which evaluates force(t, q) and needs alpha and gamma "
-            f"(the solvers.SplitSystem protocol, which a bound GraphCONField implements); got "
-            f"{type(problem.func).__name__}. Use adjoint='checkpoint' for a plain function."
-        )
-    return counted
-
-
 class Reversible(BackwardMode):
-    """Reversible backprop with anchors every k steps: exact gradients of the discrete solve, O(N/k + 1) states."""
+    """Reversible backprop with anchors every k steps: exact gradients of the discrete solve, O(N/k + 1) states.
+
+    ``Reversible(anchor_every=26)`` fixes k; ``reconstruction_tol`` is the relative error a rebuilt block may have
+    before it is recomputed (default ε^{2/3} of the dtype).
+    """
 
     name = "reversible"
+    partitioned_only = True
+    needs_split = True
+    needs_inverse = True
+    options = (
+        Option("anchor_every", int, "an integer number of steps >= 1", lambda v: v >= 1,
+               doc="steps between stored anchor states (default: the largest the a-priori bound allows)"),
+        Option("reconstruction_tol", float, "a finite number > 0", lambda v: v > 0,
+               doc="relative error of a rebuilt block above which it is recomputed (default ε^(2/3))"),
+    )
 
-    def solve(self, problem: Problem, stats: SolveStats) -> State:
-        method = invertible_method(problem, self.name)
-        counted = split_system(problem, stats, self.name)
-        method.check_system(counted)
+    def run(self, problem: Problem, system: CountedFunction, stats: SolveStats) -> State:
+        method = get_method(problem.method)
         grid = StepGrid(problem.t, problem.step_size, problem.q0)
-        spacing = choose_spacing(method, counted, grid, problem.q0, problem.options)
+        spacing = choose_spacing(method, system, grid, problem.q0, self.config)
         stats.steps = grid.steps
         stats.extra.update(anchor_every=spacing.every, amplification_bound=spacing.bound,
                            force_lipschitz=spacing.lipschitz)
-        reversal = BlockReversal(method, counted, grid, spacing, stats)
+        reversal = BlockReversal(method, system, grid, spacing, stats)
         return StateRebuildingSolve.apply(reversal, problem.q0, problem.p0, *problem.parameters())

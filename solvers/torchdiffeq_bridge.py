@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torchdiffeq._impl.misc import _PerturbFunc, _ReverseFunc, _TupleFunc
-from torchdiffeq._impl.odeint import SOLVERS
-from torchdiffeq._impl.solvers import FixedGridODESolver
 
+from .compat import SOLVERS, FixedGridODESolver, _PerturbFunc, _ReverseFunc, _TupleFunc
 from .methods import PartitionedMethod
 from .registry import METHODS
 from .system import as_system
@@ -70,6 +68,7 @@ class PartitionedFixedGridSolver(FixedGridODESolver):
             self._system = as_system(user_func)
         self._method = self.method_class()
         self._method.check_system(self._system)
+        self._step_state = self._method.start()
         self._last_step: tuple[Tensor, Tensor, Tensor] | None = None
 
     def _step_func(self, func, t0, dt, t1, y0):
@@ -77,7 +76,7 @@ class PartitionedFixedGridSolver(FixedGridODESolver):
         t, step = t0.to(y0.dtype), float(dt)
         if self._reversed:
             t, step = -t, -step
-        q_next, p_next = self._method.step(self._system, t, step, q, p)
+        q_next, p_next = self._method.step(self._system, t, step, q, p, self._step_state)
         dy = torch.cat([(q_next - q).reshape(-1), (p_next - p).reshape(-1)])
         with torch.no_grad():
             self._last_step = (y0 + dy, q_next, p_next)

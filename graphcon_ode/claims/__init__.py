@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from .finding import VERDICTS, Finding
+from .finding import VERDICTS, Finding, at_least, at_most
 
 CLAIM_MODULES = (
     "energy_conservation",
@@ -22,12 +22,15 @@ CLAIM_MODULES = (
 )
 
 
-def check_all(thorough: bool = False) -> list[Finding]:
-    """The findings of every claim module, in the paper's order."""
+def check_all(thorough: bool = False, names: list[str] | None = None) -> list[Finding]:
+    """The findings of every claim module (or of the registered modules ``names``), in the paper's order."""
+    unknown = [name for name in names or () if name not in CLAIM_MODULES]
+    if unknown:
+        raise ValueError(f"names: unknown claim modules {unknown}; known: {', '.join(CLAIM_MODULES)}")
     found: list[Finding] = []
-    for name in CLAIM_MODULES:
+    for name in (CLAIM_MODULES if names is None else [n for n in CLAIM_MODULES if n in names]):
         found += importlib.import_module(f"{__name__}.{name}").findings(thorough)
     return found
 
 
-__all__ = ["CLAIM_MODULES", "VERDICTS", "Finding", "check_all"]
+__all__ = ["CLAIM_MODULES", "VERDICTS", "Finding", "at_least", "at_most", "check_all"]

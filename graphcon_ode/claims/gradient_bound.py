@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from . import graphs
-from .finding import Finding
+from .finding import Finding, at_most
 from .scalar_gcn import loss_and_gradients
 
 
@@ -101,10 +101,10 @@ def findings(thorough: bool = False) -> list[Finding]:
     gradient, printed, corrected = star_counterexample()
     sampled = random_search(trials, seed=0)
     return [
-        Finding("Prop. 3.5", "(20) as printed", "fails",
+        Finding("Prop. 3.5", "(20) as printed", at_most(1.0),
                 f"40-node star, X⁰ = 10, Y⁰ = X̄ = 0, N = 10, Δt = 0.02 ((47) holds): |∂J/∂w¹_hub| = {gradient:.3g} "
                 f"exceeds (20) = {printed:.3g} by {gradient / printed:.3g}×", gradient / printed),
-        Finding("Prop. 3.5", "(20) with (A + B)² and no 1/v", "holds_with_correction",
+        Finding("Prop. 3.5", "(20) with (A + B)² and no 1/v", at_most(1.0, corrected=True),
                 f"β′D̂Δt(1 + ΓNΔt)(A + B)², what the proof shows, holds: max |∂J/∂wℓ_k| / bound = {sampled:.3g} over "
                 f"{trials} random graphs, weights and features (Δt ≤ ½, (47)); star example {gradient / corrected:.3g}",
                 sampled),

@@ -28,7 +28,7 @@ from ..couplings import GCN
 from ..field import BoundGraphCONField, GraphCONField
 from ..odeint import odeint
 from . import graphs
-from .finding import Finding
+from .finding import Finding, at_most
 
 
 def bound_41(x0: Tensor, y0: Tensor, time: float, alpha: float, gamma: float, step_size: float,
@@ -141,13 +141,13 @@ def findings(thorough: bool = False) -> list[Finding]:
         xs, ys = _scheme(field, zero, zero, 1, h44)
         ratio_44 = float((g44 * xs[-1].pow(2) + ys[-1].pow(2)).sum() / bound_44(zero, zero, h44, a44, g44, h44))
     return [
-        Finding("Prop. C.3", "(41)", "holds",
+        Finding("Prop. C.3", "(41)", at_most(1.0),
                 f"growth γ‖Xⁿ_i‖² − γ‖X⁰_i‖² − ‖Y⁰_i‖² reaches at most {sampled:.3g} of the allowance "
                 f"mβ²tₙ/(2(α − γΔt)) over {trials} random GraphCON-GCN (tanh) runs; in the exact worst "
                 f"case (a node driven by bang-bang forces from the optimal start) the growth reaches {sharp:.6f} of "
                 f"the allowance at αΔt = {alpha * dt:g}, γ = {gamma:g} (predicted {predicted:.6f}): sharp, never above",
                 sharp),
-        Finding("Prop. C.3", "(44) (step of the proof)", "fails",
+        Finding("Prop. C.3", "(44) (step of the proof)", at_most(1.0),
                 f"from rest under a constant force (α = {a44:g}, γ = {g44:g}, Δt = {h44:g} < min(α/γ, 1/α)) one step "
                 f"gives (γ|X¹|² + |Y¹|²)/(44) = {ratio_44:.3g}; (44) lost a factor 2 from (43), and (41) survives "
                 f"because it drops ‖Yⁿ‖²", ratio_44),

@@ -1,10 +1,12 @@
 import csv
 import json
+import re
 
 import pytest
 import torch
 
 import experiments.node_classification as node_classification
+import experiments.node_experiment as node_experiment
 from experiments.dirichlet_energy import energy_curves
 from experiments.harness import RunStore
 from experiments.node_classification import MODELS, PAPER, SETTINGS, settings_for
@@ -87,18 +89,22 @@ def test_node_classification_quick_end_to_end_and_resume(root, tmp_path, monkeyp
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(node_classification, "train_once", no_training)
+    monkeypatch.setattr(node_experiment, "train_once", no_training)
     assert main(argv) == 0
     assert rows_of(out) == rows
 
 
-def test_pubmed_without_its_files_is_one_clear_error(tmp_path):
+def test_pubmed_without_its_files_is_one_clear_error(tmp_path, capsys):
+    argv = ["node-classification", "--quick", "--data-root", str(tmp_path), "--out", str(tmp_path / "out"),
+            "--dataset", "pubmed", "--model", "graphcon-tran"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and re.search(r"ind\.pubmed\.x.*PubMed/raw", error)
     with pytest.raises(MissingDatasetError, match=r"ind\.pubmed\.x.*PubMed/raw"):
-        main(["node-classification", "--quick", "--data-root", str(tmp_path), "--out", str(tmp_path / "out"),
-              "--dataset", "pubmed", "--model", "graphcon-tran"])
+        main(argv + ["--debug"])
 
 
-def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch):
+def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch, capsys):
     out = tmp_path / "nc"
     argv = ["node-classification", "--data-root", root, "--out", str(out), "--dataset", "texas", "--model", "gcn",
             "--splits", "3", "--epochs", "2"]
@@ -111,16 +117,18 @@ def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch
         trained.append(split)
         return real(task, model, settings, split, init_seed)
 
-    monkeypatch.setattr(node_classification, "train_once", train_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        main(argv)
+    monkeypatch.setattr(node_experiment, "train_once", train_then_die)
+    assert main(argv) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"graphcon-ode node-classification: interrupted; finished runs are kept in {out}; run the same command "
+        f"again to resume")
     assert len(RunStore(out).records) == 2
 
     def train(task, model, settings, split, init_seed):
         trained.append(split)
         return real(task, model, settings, split, init_seed)
 
-    monkeypatch.setattr(node_classification, "train_once", train)
+    monkeypatch.setattr(node_experiment, "train_once", train)
     assert main(argv) == 0
     assert trained == [0, 1, 2] and rows_of(out)[0]["runs"] == 3
 

@@ -139,7 +139,7 @@ def test_read_only_root_is_processed_into_the_cache(data_root, offline, tmp_path
             path.chmod(stat.S_IRWXU)
     assert data.num_nodes == 183
     assert sorted(p.name for p in (root / "cornell").iterdir()) == ["raw"]
-    assert list(private_cache.glob("*/cornell/processed/*.pt"))
+    assert list(private_cache.glob("*/*/cornell/processed/*.pt")), "under <root id>/<raw content key>/"
 
 
 def test_missing_files_raise_one_clear_error(tmp_path, offline):

@@ -182,3 +182,13 @@ def test_a_pyg_layer_with_float_edge_features_as_the_coupling():
     alone = net(graphs[0].x, graphs[0].edge_index, None, graphs[0].edge_attr)
     assert torch.allclose(out[0], alone[0], rtol=0, atol=1e-12)
     assert not torch.allclose(alone, net(graphs[0].x, graphs[0].edge_index, None, 2 * graphs[0].edge_attr))
+
+
+def test_an_adaptive_method_solves_a_batch_to_its_tolerance():
+    graphs = molecules()
+    batch = one_batch(graphs)
+    net = model(method="dopri5", rtol=1e-10, atol=1e-10)
+    out = net(batch.x, batch.edge_index, batch.batch)
+    alone = net(graphs[2].x, graphs[2].edge_index)
+    assert torch.allclose(out[2], alone[0], rtol=0, atol=1e-7)  # steps chosen for the batch, not for the graph
+    assert net.last_stats.nfe_forward > 0

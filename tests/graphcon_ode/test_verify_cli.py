@@ -33,7 +33,7 @@ EXPECTED = {
 def test_cli_verify_writes_the_verdicts(tmp_path, capsys):
     assert main(["verify", "--out", str(tmp_path)]) == 0
     rows = json.loads((tmp_path / "verify.json").read_text())
-    assert all(set(row) == {"claim", "equation", "verdict", "evidence", "value"} for row in rows)
+    assert all(set(row) == {"claim", "equation", "verdict", "evidence", "value", "threshold"} for row in rows)
     assert all(row["verdict"] in VERDICTS and math.isfinite(row["value"]) and row["evidence"] for row in rows)
     assert {(row["claim"], row["equation"]): row["verdict"] for row in rows} == EXPECTED
     value = {(row["claim"], row["equation"]): row["value"] for row in rows}

@@ -239,7 +239,7 @@ def test_non_invertible_method_is_refused(monkeypatch):
     class Explicit(PartitionedMethod):
         name, order = "explicit_test", 1
 
-        def step(self, system, t, dt, q, p):
+        def step(self, system, t, dt, q, p, state=None):
             return q + dt * p, p + dt * system.acceleration(t, q, p)
 
     monkeypatch.setitem(METHODS, Explicit.name, Explicit)

@@ -204,12 +204,13 @@ def test_verlet_runs_back_over_many_steps_with_one_force_per_step():
     system = DrivenOscillator(alpha=0.7)
     q, p = initial_state()
     stepper = solvers.get_method("verlet")
+    state = stepper.start()
     times = [torch.tensor(k * 0.05, dtype=torch.float64) for k in range(101)]
     qk, pk = q, p
     for t in times[:-1]:
-        qk, pk = stepper.step(system, t, 0.05, qk, pk)
+        qk, pk = stepper.step(system, t, 0.05, qk, pk, state)
     for t in reversed(times[:-1]):
-        qk, pk = stepper.inverse(system, t, 0.05, qk, pk)
+        qk, pk = stepper.inverse(system, t, 0.05, qk, pk, state)
     assert (qk - q).abs().max() <= 1e-12 and (pk - p).abs().max() <= 1e-12
     assert system.calls == 201
 
@@ -235,15 +236,15 @@ def test_verlet_kept_force_is_not_reused_at_another_time_or_autograd_mode():
     q, p = initial_state((8, 4))
     t, later = torch.tensor(0.0, dtype=torch.float64), torch.tensor(5.0, dtype=torch.float64)
     stepper = solvers.get_method("verlet")
-    q1, p1 = stepper.step(system, t, DT, q, p)
-    assert torch.equal(stepper.step(system, later, DT, q1, p1)[1], solvers.get_method("verlet").step(
-        system, later, DT, q1, p1)[1])
+    state = stepper.start()
+    q1, p1 = stepper.step(system, t, DT, q, p, state)
+    assert torch.equal(stepper.step(system, later, DT, q1, p1, state)[1], stepper.step(system, later, DT, q1, p1)[1])
 
     weight = f.field.coupling.layers[0].lin.weight
     with torch.no_grad():
-        q1, p1 = stepper.step(f, t, DT, q, p)
-    (expected,) = torch.autograd.grad(solvers.get_method("verlet").step(f, t + DT, DT, q1, p1)[1].sum(), weight)
-    (got,) = torch.autograd.grad(stepper.step(f, t + DT, DT, q1, p1)[1].sum(), weight)
+        q1, p1 = stepper.step(f, t, DT, q, p, state)
+    (expected,) = torch.autograd.grad(stepper.step(f, t + DT, DT, q1, p1)[1].sum(), weight)
+    (got,) = torch.autograd.grad(stepper.step(f, t + DT, DT, q1, p1, state)[1].sum(), weight)
     assert torch.equal(got, expected)
 
 

@@ -1,0 +1,21 @@
+"""Argument checks shared by the library's constructors: each raises at the boundary, naming the argument."""
+
+from __future__ import annotations
+
+import numbers
+
+
+def positive_int(name: str, value: object) -> int:
+    """``value`` as an int; ``TypeError`` naming ``name`` unless it is an integer (bool refused), ``ValueError``
+    unless it is ≥ 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected a positive integer, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name}: must be >= 1, got {value}")
+    return int(value)
+
+
+def check_sizes(**sizes: object) -> None:
+    """:func:`positive_int` for every keyword (e.g. ``in_channels=…, num_layers=…``)."""
+    for name, value in sizes.items():
+        positive_int(name, value)
