@@ -27,10 +27,11 @@ def finite(x: Tensor) -> bool:
     return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
 
 
-def check_finite(method: PartitionedMethod, system: PartitionedSystem, k: int, t: Tensor, dt: float, q: Tensor,
-                 p: Tensor) -> None:
-    """Raise :class:`DivergedError` when step ``k`` (from time ``t``, length ``dt``) produced a non-finite state."""
-    if not (finite(p) and finite(q)):
+def check_finite(method: PartitionedMethod, system: PartitionedSystem, k: int, t: Tensor, dt: float,
+                 *state: Tensor) -> None:
+    """Raise :class:`DivergedError` when step ``k`` (from time ``t``, length ``dt``) left a tensor of ``state``
+    non-finite."""
+    if not all(finite(x) for x in state):
         raise DivergedError(
             f"step_size: the state of method={method.name!r} became non-finite (nan or inf) in step {k} "
             f"(from t = {float(t):.6g} to t = {float(t) + dt:.6g}, step_size = {abs(dt):.6g}); the method is stable "
@@ -92,7 +93,11 @@ def advance(
         q_next, p_next = q, p
         if dt != 0:
             q_next, p_next = method.step(system, grid.times[k], dt, q, p, state)
-            check_finite(method, system, k, grid.times[k], dt, q_next, p_next)
+            # One reduction a step: a non-finite p reaches q in the same step (q⁺ = q + Δt p⁺) or, for any
+            # method, in the next (the force is evaluated at q); p itself is checked once, after the last step.
+            check_finite(method, system, k, grid.times[k], dt, q_next)
+            if k == last - 1:
+                check_finite(method, system, k, grid.times[k], dt, p_next)
             if after_step is not None:
                 q_next, p_next = after_step(q_next, p_next)
         for j, slope in grid.plan[k]:
