@@ -1,7 +1,7 @@
 """Large synthetic node-classification graphs: a degree-corrected stochastic block model with power-law degrees.
 
 The generator draws every edge independently and in bulk (no loop over nodes or classes), so a graph of 10⁶ nodes
-and 10⁷ directed edges takes seconds:
+and 10⁷ directed edges takes 18 s on one core (``benchmarks/generate_graph.py``):
 
 1. Each node gets a class y_i uniformly from C classes and a degree propensity θ_i from a Pareto law with
    density ∝ θ^{−a} on [1, ∞) (``exponent`` a > 2, so E[θ] = (a − 1)/(a − 2) is finite), capped at
