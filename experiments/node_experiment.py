@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from experiments.harness import RunStore, mean_std, progress
+from experiments.heterophilic_official import OFFICIAL_DROPOUT, check_protocol, fit_official
 from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.datasets import geom_gcn_split, largest_connected_component, load_dataset, random_split
 from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
@@ -70,7 +71,10 @@ class Settings:
     ``activation`` is σ ("relu", "elu", "identity"; empty for the model's own: ReLU for GraphCON-GCN, ELU for
     GraphCON-GAT as in the authors' code, identity for GraphCON-Tran as in GRAND's linear diffusion).
     ``method`` (eq. (4)'s "imex" by default), ``rtol``/``atol`` (adaptive methods only) and ``backward`` (the
-    backward mode) say how a GraphCON model solves its ODE.
+    backward mode) say how a GraphCON model solves its ODE. ``protocol`` "official" trains Table 2's GraphCON
+    models under the authors' script's semantics (:mod:`experiments.heterophilic_official`), "clean" as the
+    library does; ``gat_form`` "authors" gives GraphCON-GAT the authors' force (coupling "gat-authors"), "library"
+    averages heads.
     """
 
     hidden: int = 64
@@ -101,6 +105,8 @@ class Settings:
     rtol: float = 1e-7
     atol: float = 1e-9
     backward: str = "backprop"
+    protocol: str = "clean"
+    gat_form: str = "library"
     source: str = CHOSEN
 
     def key(self) -> str:
@@ -174,7 +180,11 @@ def settings_for(dataset: str, model: str, overrides: dict[str, Any] | None = No
     base = SETTINGS[dataset, model]
     if not overrides:
         return base
-    return dataclasses.replace(base, source="overridden on the command line", **overrides)
+    settings = dataclasses.replace(base, source="overridden on the command line", **overrides)
+    check_protocol(settings.protocol, dataset, model)
+    if settings.protocol == "official":
+        settings = dataclasses.replace(settings, **OFFICIAL_DROPOUT)
+    return settings
 
 
 def build_model(model: str, settings: Settings, in_channels: int, classes: int) -> nn.Module:
@@ -194,6 +204,10 @@ def build_model(model: str, settings: Settings, in_channels: int, classes: int) 
     if model not in couplings:
         raise ValueError(f"model: unknown model {model!r}; known: {', '.join(MODELS)}")
     coupling, options, activation = couplings[model]
+    if s.gat_form not in ("library", "authors"):
+        raise ValueError(f"gat_form: expected 'library' or 'authors', got {s.gat_form!r}")
+    if model == "graphcon-gat" and s.gat_form == "authors":
+        coupling, options, activation = "gat-authors", {"dropout": s.attention_dropout}, "identity"
     if s.activation and s.activation not in ACTIVATIONS:
         raise ValueError(f"activation: unknown activation {s.activation!r}; known: {', '.join(ACTIVATIONS)}")
     return GraphCONNodeModel(
@@ -202,6 +216,7 @@ def build_model(model: str, settings: Settings, in_channels: int, classes: int) 
         heads=s.heads, dropout=s.dropout, input_dropout=s.input_dropout, step_dropout=s.step_dropout,
         encoder_activation=torch.relu if s.encoder_activation else None, uniform_init=s.uniform_init,
         method=s.method, rtol=s.rtol, atol=s.atol, adjoint=s.backward,
+        initial_velocity="independent_dropout" if s.protocol == "official" else "position",
     )
 
 
@@ -238,7 +253,8 @@ def train_model(task: Task, model: str, settings: Settings, split: int,
     net = build_model(model, settings, task.data.num_features, task.classes)
     train, val, test = task.splits[split][1]
     start = time.perf_counter()
-    result = fit_node_classifier(
+    fit = fit_official if settings.protocol == "official" else fit_node_classifier
+    result = fit(
         net, task.data.x, task.data.edge_index, task.data.y, train, val, test, epochs=settings.epochs,
         lr=settings.lr, weight_decay=settings.weight_decay, optimizer=settings.optimizer,
         patience=settings.patience or None, select=settings.select,

@@ -338,6 +338,7 @@ def from_pyg(conv: MessagePassing, num_steps: int | None = None, step_size: floa
     return Coupling(_replicate(make, num_steps), step_size)
 
 
+from .channel_mean_gat import ChannelMeanGAT  # noqa: E402  (the authors' GraphCON-GAT force)
 from .graph_couplings import GIN, SAGE, GatedGCN  # noqa: E402  (they subclass Coupling, defined above)
 
 COUPLINGS: dict[str, type[Coupling]] = {
@@ -347,6 +348,7 @@ COUPLINGS: dict[str, type[Coupling]] = {
     "gin": GIN,
     "gatedgcn": GatedGCN,
     "sage": SAGE,
+    "gat-authors": ChannelMeanGAT,
 }
 """Every coupling by name, the one registry ``make_coupling``, the experiments and the CLI read. A coupling class
 takes ``Cls(channels, *, num_steps=None, step_size=None, **options)`` (attention couplings also ``heads``); a new

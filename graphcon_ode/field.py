@@ -17,8 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.conv import MessagePassing
+
+from solvers.system import as_number, scaled_sub
 
 from .couplings import Coupling, from_pyg
 from .graph_inputs import edge_list
@@ -66,6 +69,15 @@ class GraphCONField(nn.Module):
         gamma: frequency control γ > 0.
         activation: σ, any callable (default ReLU).
         allow_zero_gamma: accept γ = 0 (no restoring force), the setting of the authors' heterophilic runs.
+        learn_alpha, learn_gamma: make α (γ) a trained parameter, initialised at ``alpha`` (``gamma``). It is
+            stored as an unconstrained raw number ρ and read through a map that keeps it in its domain:
+            α = softplus(ρ) > 0 and γ = softplus(ρ) > 0 by default, or lo + (hi − lo)·sigmoid(ρ) ∈ (lo, hi) when
+            ``alpha_range`` (``gamma_range``) = (lo, hi) is given, 0 ≤ lo < hi (the bounded ranges of the authors'
+            GRAND-based code, e.g. (0, 1)). The initial value must lie strictly inside that domain.
+        alpha_range, gamma_range: the (lo, hi) of the sigmoid map, for learnable α (γ) only.
+
+    ``field.alpha`` and ``field.gamma`` are Python floats when fixed and 0-dim tensors (carrying the graph to ρ)
+    when learnable; every method and backward mode of :mod:`solvers` reads them as such.
 
     Example:
         >>> field = GraphCONField(GCN(16), alpha=0.5, gamma=1.0)
@@ -73,7 +85,9 @@ class GraphCONField(nn.Module):
     """
 
     def __init__(self, coupling: Coupling | MessagePassing, alpha: float = 1.0, gamma: float = 1.0,
-                 activation: Activation | None = None, *, allow_zero_gamma: bool = False):
+                 activation: Activation | None = None, *, allow_zero_gamma: bool = False, learn_alpha: bool = False,
+                 learn_gamma: bool = False, alpha_range: tuple[float, float] | None = None,
+                 gamma_range: tuple[float, float] | None = None):
         super().__init__()
         if isinstance(coupling, MessagePassing):
             coupling = from_pyg(coupling)
@@ -89,9 +103,19 @@ class GraphCONField(nn.Module):
         if activation is not None and not callable(activation):
             raise TypeError(f"activation: expected a callable, got {type(activation).__name__}")
         self.coupling = coupling
-        self.alpha = alpha
-        self.gamma = gamma
+        self.damping = Coefficient("alpha", alpha, learn_alpha, alpha_range)
+        self.frequency = Coefficient("gamma", gamma, learn_gamma, gamma_range)
         self.activation = torch.relu if activation is None else activation
+
+    @property
+    def alpha(self) -> float | Tensor:
+        """The damping α: a float, or a 0-dim tensor when learnable."""
+        return self.damping()
+
+    @property
+    def gamma(self) -> float | Tensor:
+        """The frequency control γ: a float, or a 0-dim tensor when learnable."""
+        return self.frequency()
 
     def bind(self, edge_index: Tensor, num_nodes: int | None = None, **graph: Any) -> BoundGraphCONField:
         """The vector field on the graph ``edge_index`` (extra tensors such as ``edge_attr`` go to the layers).
@@ -106,7 +130,52 @@ class GraphCONField(nn.Module):
                          "call field.bind(edge_index) and solve the returned field")
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}, gamma={self.gamma}"
+        return f"alpha={as_number(self.alpha):g}, gamma={as_number(self.gamma):g}"
+
+
+class Coefficient(nn.Module):
+    """A scalar coefficient of eq. (3), fixed or learnable; calling it returns its current value.
+
+    Fixed: the float itself. Learnable: ``map(ρ)`` of a raw parameter ρ, with map = softplus (values in (0, ∞))
+    or, for ``bounds = (lo, hi)``, lo + (hi − lo)·sigmoid (values in (lo, hi)); ρ starts at map⁻¹(``value``).
+    """
+
+    def __init__(self, name: str, value: float, learn: bool, bounds: tuple[float, float] | None):
+        super().__init__()
+        self.name, self.value, self.bounds = name, value, bounds
+        if bounds is not None and not learn:
+            raise ValueError(f"{name}_range: a range applies to a learnable {name}; pass learn_{name}=True")
+        if not learn:
+            self.raw = None
+            return
+        if bounds is None:
+            if not value > 0:
+                raise ValueError(f"{name}: a learnable {name} = softplus(raw) starts > 0, got {value}")
+            raw = value + math.log(-math.expm1(-value))
+        else:
+            low, high = (float(b) for b in bounds)
+            if not 0 <= low < high:
+                raise ValueError(f"{name}_range: expected (lo, hi) with 0 <= lo < hi, got {bounds}")
+            if not low < value < high:
+                raise ValueError(f"{name}: a learnable {name} in {name}_range=({low:g}, {high:g}) must start "
+                                 f"strictly inside it, got {value}")
+            self.bounds = (low, high)
+            raw = math.log((value - low) / (high - value))
+        self.raw = nn.Parameter(torch.tensor(raw))
+
+    def forward(self) -> float | Tensor:
+        if self.raw is None:
+            return self.value
+        if self.bounds is None:
+            return F.softplus(self.raw)
+        low, high = self.bounds
+        return low + (high - low) * torch.sigmoid(self.raw)
+
+    def extra_repr(self) -> str:
+        if self.raw is None:
+            return f"{self.name}={self.value:g}"
+        kind = "softplus" if self.bounds is None else f"sigmoid in {self.bounds}"
+        return f"{self.name}={as_number(self()):g}, learnable ({kind})"
 
 
 class BoundGraphCONField(nn.Module):
@@ -127,11 +196,11 @@ class BoundGraphCONField(nn.Module):
         self._prepared: dict[tuple, dict[str, Any]] = {}
 
     @property
-    def alpha(self) -> float:
+    def alpha(self) -> float | Tensor:
         return self.field.alpha
 
     @property
-    def gamma(self) -> float:
+    def gamma(self) -> float | Tensor:
         return self.field.gamma
 
     def check_state(self, x: Tensor, name: str = "y0") -> None:
@@ -168,9 +237,10 @@ class BoundGraphCONField(nn.Module):
 
     def acceleration(self, t: Tensor, x: Tensor, y: Tensor) -> Tensor:
         """Y' = σ(F_θ(X, t)) − γX − αY."""
-        accel = self.force(t, x).sub(x, alpha=self.gamma)
-        if self.alpha:
-            accel = accel.sub_(y, alpha=self.alpha)
+        accel = scaled_sub(self.force(t, x), x, self.gamma)
+        alpha = self.alpha
+        if isinstance(alpha, Tensor) or alpha:
+            accel = scaled_sub(accel, y, alpha)
         return accel
 
     def forward(self, t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:

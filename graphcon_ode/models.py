@@ -22,6 +22,7 @@ from .couplings import COUPLINGS, Coupling
 from .field import Activation, BoundGraphCONField, GraphCONField
 from .graph_inputs import graph_key
 from .odeint import is_fixed_step, known_methods, odeint
+from .source_term import SourcedGraphCONField
 
 
 def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
@@ -58,6 +59,9 @@ def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_st
     return cls(channels, num_steps=num_steps, step_size=step_size, **options)
 
 
+INITIAL_VELOCITIES = ("position", "independent_dropout", "zero")
+
+
 class GraphCONNodeModel(nn.Module):
     """Node-level GraphCON: X0 = Y0 = act(W_enc x), N steps of eq. (4), logits = W_dec X^N.
 
@@ -82,6 +86,11 @@ class GraphCONNodeModel(nn.Module):
         uniform_init: draw every weight matrix (encoder, coupling, decoder; biases kept) from U(−1/√m, 1/√m),
             m = ``hidden_channels``, as the authors' heterophilic GraphCON-GCN does, instead of the layers' own
             initialisation.
+        initial_velocity: Y⁰ from the encoded features H (before the encoder-output dropout): "position" for
+            Y⁰ = X⁰ (one dropout mask), "independent_dropout" for Y⁰ = dropout(H) with a mask of its own (the
+            authors' heterophilic script), "zero" for Y⁰ = 0.
+        source: None, or the initial value of a trained κ that adds the source κ X̄⁰ (X⁰ detached) to the force
+            (:mod:`graphcon_ode.source_term`; the authors' GRAND-based ``add_source``).
         method, adjoint, options, rtol, atol: passed to :func:`graphcon_ode.odeint`. A fixed-step method steps
             by ``step_size`` (``options`` may override it); an adaptive one ("dopri5", …) picks its own steps to
             the tolerances ``rtol``, ``atol``.
@@ -116,8 +125,12 @@ class GraphCONNodeModel(nn.Module):
         uniform_init: bool = False,
         rtol: float = 1e-7,
         atol: float = 1e-9,
+        initial_velocity: str = "position",
+        source: float | None = None,
     ):
         super().__init__()
+        if initial_velocity not in INITIAL_VELOCITIES:
+            raise ValueError(f"initial_velocity: expected one of {INITIAL_VELOCITIES}, got {initial_velocity!r}")
         check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
                     num_layers=num_layers, heads=heads)
         if not step_size > 0:
@@ -136,6 +149,10 @@ class GraphCONNodeModel(nn.Module):
                           options=coupling_options),
             alpha=alpha, gamma=gamma, activation=activation, allow_zero_gamma=True,
         )
+        if source is not None:
+            self.field = SourcedGraphCONField(self.field.coupling, alpha, gamma, activation, allow_zero_gamma=True,
+                                              source_weight=source)
+        self.initial_velocity = initial_velocity
         self.decoder = nn.Linear(hidden_channels, out_channels)
         self.num_layers = num_layers
         self.step_size = step_size
@@ -161,21 +178,38 @@ class GraphCONNodeModel(nn.Module):
         """T = NΔt, the end of the solve."""
         return self.num_layers * self.step_size
 
-    def encode(self, x: Tensor) -> Tensor:
-        """X0 (= Y0): the encoded features, with the input and encoder-output dropouts."""
+    def features(self, x: Tensor) -> Tensor:
+        """H: the encoded features, with the input dropout (before the encoder-output dropout)."""
         x = dropout_features(x, self.input_dropout, self.training)
         x = self.encoder(x)
         if self.encoder_activation is not None:
             x = self.encoder_activation(x)
-        return F.dropout(x, self.dropout, self.training)
+        return x
 
-    def solve(self, x0: Tensor, edge_index: Tensor, **graph: Tensor) -> tuple[Tensor, Tensor]:
-        """(X(T), Y(T)) from X0 = Y0 = ``x0`` by the model's method; the solve's counts go to ``last_stats``.
-        ``graph``: further graph tensors for the coupling (``edge_attr``)."""
+    def encode(self, x: Tensor) -> Tensor:
+        """X0: the encoded features, with the input and encoder-output dropouts."""
+        return F.dropout(self.features(x), self.dropout, self.training)
+
+    def initial_state(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(X0, Y0) as ``initial_velocity`` says."""
+        if self.initial_velocity == "position":
+            x0 = self.encode(x)
+            return x0, x0
+        h = self.features(x)
+        x0 = F.dropout(h, self.dropout, self.training)
+        if self.initial_velocity == "zero":
+            return x0, torch.zeros_like(x0)
+        return x0, F.dropout(h, self.dropout, self.training)
+
+    def solve(self, x0: Tensor, edge_index: Tensor, y0: Tensor | None = None,
+              **graph: Tensor) -> tuple[Tensor, Tensor]:
+        """(X(T), Y(T)) from X0 = ``x0``, Y0 = ``y0`` (default ``x0``) by the model's method; the solve's counts
+        go to ``last_stats``. ``graph``: further graph tensors for the coupling (``edge_attr``)."""
         t = torch.tensor([0.0, self.end_time], dtype=x0.dtype, device=x0.device)
         after_step = self._drop_state if self.step_dropout and self.training else None
         (xs, ys), self.last_stats = odeint(
-            self.bound_field(edge_index, x0, **graph), (x0, x0), t, method=self.method, options=self.options,
+            self.bound_field(edge_index, x0, **graph), (x0, x0 if y0 is None else y0), t, method=self.method,
+            options=self.options,
             rtol=self.rtol, atol=self.atol, adjoint=self.adjoint, after_step=after_step, return_stats=True)
         return xs[-1], ys[-1]
 
@@ -183,6 +217,8 @@ class GraphCONNodeModel(nn.Module):
         """The field bound to ``edge_index``, kept while the same, unchanged graph tensor comes back: the graph's
         preprocessing (validation, normalisation, sparse layout) then runs once per graph instead of once per
         forward pass (13 % of a Cora GraphCON-GCN epoch as measured by benchmarks/profile_step.py)."""
+        if isinstance(self.field, SourcedGraphCONField):
+            return self.field.bind(edge_index, source=x0, **graph)
         if self.field.coupling.uses_initial_state:
             return self.field.bind(edge_index, initial_state=x0, **graph)
         if graph:
@@ -198,7 +234,8 @@ class GraphCONNodeModel(nn.Module):
 
     def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """X^N, the node features after the ODE block (before the decoder)."""
-        return self.solve(self.encode(x), edge_index)[0]
+        x0, y0 = self.initial_state(x)
+        return self.solve(x0, edge_index, y0)[0]
 
     def _drop_state(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         return F.dropout(x, self.step_dropout, True), F.dropout(y, self.step_dropout, True)

@@ -39,7 +39,7 @@ from .options import Option
 from .problem import BackwardMode, Problem
 from .reversible import StateRebuildingSolve, accumulate
 from .stats import SolveStats
-from .system import CountedFunction
+from .system import CountedFunction, as_number
 
 RATIO_BITS = 16
 BUFFER_LIMIT = 1 << 62
@@ -105,13 +105,14 @@ class FixedPointImex:
     def ratio(self, dt: float) -> tuple[int, int]:
         """c = 1 − αΔt as the nearest fraction ±n/d with d ≤ 2^16 (exact for decimal settings: 0.975 = 39/40)."""
         if dt not in self.ratios:
-            c = 1.0 - self.system.alpha * dt
+            alpha = as_number(self.system.alpha)  # constant during the solve
+            c = 1.0 - alpha * dt
             fraction = Fraction(abs(c)).limit_denominator(1 << RATIO_BITS)
             n, d = fraction.numerator, fraction.denominator
             if n == 0:
                 raise ValueError(
                     f"adjoint='exact_reversal': the step multiplies the velocity by 1 - alpha * step_size = {c:g} "
-                    f"(alpha={self.system.alpha:g}, step_size={dt:g}), which cannot be undone; "
+                    f"(alpha={alpha:g}, step_size={dt:g}), which cannot be undone; "
                     f"use adjoint='checkpoint'"
                 )
             self.ratios[dt] = (n if c > 0 else -n, d)
@@ -130,8 +131,8 @@ class FixedPointImex:
         return units.round_().long()
 
     def drive(self, k: int, q: Tensor, force: Tensor) -> Tensor:
-        """D = round(2^R Δt (g − γq))."""
-        return self.to_fixed(force.sub(q, alpha=self.system.gamma).mul_(self.grid.dt(k)), k)
+        """D = round(2^R Δt (g − γq)), with γ as a float (constant during the solve) so that both passes agree."""
+        return self.to_fixed(force.sub(q, alpha=as_number(self.system.gamma)).mul_(self.grid.dt(k)), k)
 
     def position_shift(self, k: int, p: Tensor) -> Tensor:
         """round(Δt P), computed in float64: any deterministic function of P can be subtracted back."""

@@ -13,10 +13,17 @@ import torch
 from torch import Tensor
 
 from .options import Option
-from .system import PartitionedSystem, SplitSystem, is_split
+from .system import PartitionedSystem, SplitSystem, as_number, is_split, scaled_sub
 
 STEP_SIZE = Option("step_size", float, "a finite number > 0", lambda v: v > 0,
                    doc="Δt, the length of every step (the last one ends on the final output time)")
+
+
+def _half_step_decay(alpha: float | Tensor, dt: float) -> float | Tensor:
+    """e^{−αΔt/2}, as a tensor with its graph when α is a trained 0-dim tensor."""
+    if isinstance(alpha, Tensor):
+        return torch.exp(-0.5 * dt * alpha)
+    return math.exp(-0.5 * alpha * dt)
 
 
 class PartitionedMethod:
@@ -84,7 +91,7 @@ def linear_numbers(system: object, dt: float) -> str:
     """"alpha*dt = …, dt**2*gamma = …" for a split system, "" for a plain function (no α, γ to quote)."""
     if not is_split(system):
         return ""
-    alpha, gamma = float(system.alpha), float(system.gamma)
+    alpha, gamma = as_number(system.alpha), as_number(system.gamma)
     return f" (here alpha*dt = {alpha * dt:.3g}, dt**2*gamma = {dt * dt * gamma:.3g})"
 
 
@@ -115,7 +122,7 @@ class Imex(PartitionedMethod):
     def inverse(self, system, t, dt, q, p, state=None):
         """q = q⁺ − Δt p⁺, then p = (p⁺ − Δt(g(t, q) − γq)) / (1 − αΔt); needs the split protocol, αΔt ≠ 1."""
         q_prev = q.sub(p, alpha=dt)
-        drive = system.force(t, q_prev).sub(q_prev, alpha=system.gamma)
+        drive = scaled_sub(system.force(t, q_prev), q_prev, system.gamma)
         return q_prev, p.sub(drive, alpha=dt).div(1.0 - system.alpha * dt)
 
 
@@ -139,7 +146,7 @@ class ImexImplicit(PartitionedMethod):
         damping = 1.0 + system.alpha * dt
         if damping == 0.0:
             raise ValueError(f"dt: method='imex_implicit' needs 1 + alpha*dt != 0, got alpha={system.alpha}, dt={dt}")
-        drive = system.force(t, q).sub(q, alpha=system.gamma)
+        drive = scaled_sub(system.force(t, q), q, system.gamma)
         p_next = p.add(drive, alpha=dt).div_(damping)
         return q.add(p_next, alpha=dt), p_next
 
@@ -150,7 +157,7 @@ class ImexImplicit(PartitionedMethod):
     def inverse(self, system, t, dt, q, p, state=None):
         """q = q⁺ − Δt p⁺, then p = (1 + αΔt) p⁺ − Δt (g(t, q) − γq): no division, any αΔt."""
         q_prev = q.sub(p, alpha=dt)
-        drive = system.force(t, q_prev).sub(q_prev, alpha=system.gamma)
+        drive = scaled_sub(system.force(t, q_prev), q_prev, system.gamma)
         return q_prev, p.mul(1.0 + system.alpha * dt).sub_(drive, alpha=dt)
 
 
@@ -197,7 +204,7 @@ class Verlet(PartitionedMethod):
         the next, read from a grid, are the same point computed two ways.
         """
         if state is None:
-            return system.force(t, q).sub(q, alpha=system.gamma)
+            return scaled_sub(system.force(t, q), q, system.gamma)
         time, grad_mode = float(t), torch.is_grad_enabled()
         if state.kept is not None:
             kept_system, kept_time, kept_q, kept_version, kept_grad_mode, value = state.kept
@@ -205,7 +212,7 @@ class Verlet(PartitionedMethod):
             if (kept_system is system and kept_q is q and kept_version == q._version and same_time
                     and kept_grad_mode == grad_mode):
                 return value
-        value = system.force(t, q).sub(q, alpha=system.gamma)
+        value = scaled_sub(system.force(t, q), q, system.gamma)
         state.kept = (system, time, q, q._version, grad_mode, value)
         return value
 
@@ -214,7 +221,7 @@ class Verlet(PartitionedMethod):
         return "dt**2*gamma <= 4 on the linear part, any alpha" + linear_numbers(system, dt)
 
     def step(self, system, t, dt, q, p, state=None):
-        c = math.exp(-0.5 * system.alpha * dt)
+        c = _half_step_decay(system.alpha, dt)
         force = self._conservative_force(system, t, dt, q, state)
         p_half = p.add(force, alpha=0.5 * dt) if c == 1.0 else p.mul(c).add_(force, alpha=0.5 * dt)
         q_next = q.add(p_half, alpha=dt)
@@ -223,7 +230,7 @@ class Verlet(PartitionedMethod):
 
     def inverse(self, system, t, dt, q, p, state=None):
         """The step backwards: p½ = p⁺/c − (Δt/2) f(t + Δt, q⁺), q = q⁺ − Δt p½, p = (p½ − (Δt/2) f(t, q)) / c."""
-        c = math.exp(-0.5 * system.alpha * dt)
+        c = _half_step_decay(system.alpha, dt)
         force = self._conservative_force(system, t + dt, dt, q, state)
         p_half = p.sub(force, alpha=0.5 * dt) if c == 1.0 else p.div(c).sub_(force, alpha=0.5 * dt)
         q_prev = q.sub(p_half, alpha=dt)

@@ -40,7 +40,7 @@ from .options import Option
 from .problem import BackwardMode, Problem
 from .registry import get_method
 from .stats import SolveStats
-from .system import CountedFunction
+from .system import CountedFunction, as_number
 
 SAFETY = 4.0
 
@@ -78,14 +78,15 @@ def choose_spacing(method: PartitionedMethod, system: CountedFunction, grid: Ste
         return AnchorSpacing(max(1, grid.steps), 1.0, 0.0, tolerance, 0.0)
     starts = {0, max(0, grid.steps - 1)}
     lipschitz = max(force_lipschitz(system, grid.times[k], q0) for k in starts)
+    alpha, gamma = as_number(system.alpha), as_number(system.gamma)  # constant during the solve
     matrices = []
     for dt in steps:
-        m = inverse_step_matrices(method, system.alpha, system.gamma, lipschitz, dt)
+        m = inverse_step_matrices(method, alpha, gamma, lipschitz, dt)
         one_step = float(torch.linalg.matrix_norm(m, ord=2).max()) if torch.isfinite(m).all() else math.inf
         if one_step > 1 / eps:
             raise ValueError(
-                f"adjoint='reversible': a step of method {method.name!r} cannot be undone at alpha={system.alpha:g} "
-                f"and step_size={dt:g} (alpha * step_size = {system.alpha * dt:g}; undoing one step multiplies "
+                f"adjoint='reversible': a step of method {method.name!r} cannot be undone at alpha={alpha:g} "
+                f"and step_size={dt:g} (alpha * step_size = {alpha * dt:g}; undoing one step multiplies "
                 f"errors by {one_step:.3g}); use adjoint='checkpoint', which needs no inverse"
             )
         matrices.append(m)
@@ -134,7 +135,7 @@ class ForceReuse:
     """
 
     def __init__(self, system: CountedFunction):
-        self.system, self.alpha, self.gamma = system, system.alpha, system.gamma
+        self.system = system
         self._source: Tensor | None = None
         self._leaf: Tensor | None = None
         self._force: Tensor | None = None
@@ -149,6 +150,14 @@ class ForceReuse:
             force = self.system.force(t, leaf)
         self._source, self._leaf, self._force = q, leaf, force
         return force.detach()
+
+    @property
+    def alpha(self) -> float | Tensor:
+        return self.system.alpha
+
+    @property
+    def gamma(self) -> float | Tensor:
+        return self.system.gamma
 
     def acceleration(self, t: Tensor, q: Tensor, p: Tensor) -> Tensor:
         return self.force(t, q) - self.gamma * q - self.alpha * p

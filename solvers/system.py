@@ -9,7 +9,10 @@ Every method in this package needs only ``acceleration(t, q, p)``. Methods that 
 
     a(t, q, p) = g(t, q) − γ q − α p,
 
-exposed as ``force(t, q)`` together with the floats ``alpha`` and ``gamma`` (the :class:`SplitSystem` protocol).
+exposed as ``force(t, q)`` together with ``alpha`` and ``gamma`` (the :class:`SplitSystem` protocol): Python
+floats, or 0-dim tensors when they are trained. Either way they are constant during a solve; code that needs a
+number (a fixed-point ratio, an a-priori bound) takes ``float()`` of them, and code on the gradient path reads them
+afresh at every step, so that their graph is rebuilt wherever a step is replayed.
 A GraphCON field (eq. (3) of Rusch et al., 2022) is one such system with g = σ(F_θ(X, t)).
 """
 
@@ -25,6 +28,18 @@ from .stats import SolveStats
 TupleFunc = Callable[[Tensor, tuple[Tensor, Tensor]], tuple[Tensor, Tensor]]
 
 
+def as_number(value: float | Tensor) -> float:
+    """A coefficient as a Python float (a trained 0-dim tensor's current value, outside autograd)."""
+    return float(value.detach()) if isinstance(value, Tensor) else float(value)
+
+
+def scaled_sub(a: Tensor, b: Tensor, scale: float | Tensor) -> Tensor:
+    """a − scale·b, fused for a float ``scale``; for a 0-dim tensor ``scale`` (a trained α or γ) its graph is kept."""
+    if isinstance(scale, Tensor):
+        return a - scale * b
+    return a.sub(b, alpha=scale)
+
+
 @runtime_checkable
 class PartitionedSystem(Protocol):
     """q' = p, p' = acceleration(t, q, p)."""
@@ -34,10 +49,11 @@ class PartitionedSystem(Protocol):
 
 @runtime_checkable
 class SplitSystem(PartitionedSystem, Protocol):
-    """p' = force(t, q) − gamma·q − alpha·p, with the damping α and the frequency γ exposed as floats."""
+    """p' = force(t, q) − gamma·q − alpha·p, with the damping α and the frequency γ exposed as floats or 0-dim
+    tensors."""
 
-    alpha: float
-    gamma: float
+    alpha: float | Tensor
+    gamma: float | Tensor
 
     def force(self, t: Tensor, q: Tensor) -> Tensor: ...
 
@@ -56,9 +72,15 @@ class TupleFunctionSystem:
     def __init__(self, func: TupleFunc):
         self.func = func
         if is_split(func):
-            self.alpha = func.alpha
-            self.gamma = func.gamma
             self.force = func.force
+
+    @property
+    def alpha(self) -> float | Tensor:
+        return self.func.alpha
+
+    @property
+    def gamma(self) -> float | Tensor:
+        return self.func.gamma
 
     def acceleration(self, t: Tensor, q: Tensor, p: Tensor) -> Tensor:
         accel = getattr(self.func, "acceleration", None)
@@ -89,9 +111,15 @@ class CountedFunction(nn.Module):
         self.phase = "forward"
         self._system = as_system(func)
         if is_split(func):
-            self.alpha = func.alpha
-            self.gamma = func.gamma
             self.force = self._counted_force
+
+    @property
+    def alpha(self) -> float | Tensor:
+        return self.func.alpha
+
+    @property
+    def gamma(self) -> float | Tensor:
+        return self.func.gamma
 
     def _count(self) -> None:
         if self.phase == "forward":

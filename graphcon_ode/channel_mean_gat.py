@@ -1,0 +1,61 @@
+"""The authors' GraphCON-GAT force: attention heads concatenated, σ applied, then groups of channels averaged.
+
+The authors' heterophilic GraphCON-GAT (their ``models.py``) drives eq. (4) with
+
+    g(X) = mean over the last axis of reshape(ELU(GATConv_k(X) + R X), (n, m, k)),
+
+GATConv_k a PyG GATConv(m, m, heads=k) with concatenated heads (output n × km, bias included), R a learnable
+Linear(m, km). The reshape groups k adjacent channels of the km outputs, so a channel of g averages k consecutive
+features of one head (or of two neighbouring heads), not the same feature across the k heads as
+``GATConv(concat=False)`` does; and σ = ELU is applied before the average. Since σ sits inside the force, a
+model using this coupling sets its own activation to the identity.
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GATConv
+
+from .couplings import Coupling, _replicate
+
+
+class ChannelMeanGATConv(nn.Module):
+    """g(X) = mean_k reshape(ELU(GATConv_k(X) + R X), (n, m, k)) (see the module docstring)."""
+
+    def __init__(self, channels: int, heads: int = 4, bias: bool = True, dropout: float = 0.0):
+        super().__init__()
+        self.heads = heads
+        self.conv = GATConv(channels, channels, heads=heads, concat=True, bias=bias, dropout=dropout)
+        self.residual = nn.Linear(channels, heads * channels)
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        z = F.elu(self.conv(x, edge_index) + self.residual(x))
+        return z.view(x.shape[0], -1, self.heads).mean(dim=-1)
+
+    def reset_parameters(self) -> None:
+        self.conv.reset_parameters()
+        self.residual.reset_parameters()
+
+
+class ChannelMeanGAT(Coupling):
+    """The authors' GraphCON-GAT force as a coupling (ELU included: use it with the identity as σ).
+
+    Args:
+        channels: m.
+        heads: k, the concatenated attention heads (4 in the authors' runs).
+        num_steps, step_size: per-step weights, as for every coupling.
+        bias: the GATConv bias.
+        dropout: dropout on the attention coefficients in training.
+    """
+
+    def __init__(self, channels: int, *, heads: int = 4, num_steps: int | None = None,
+                 step_size: float | None = None, bias: bool = True, dropout: float = 0.0):
+        if heads < 1:
+            raise ValueError(f"heads: must be >= 1, got {heads}")
+        super().__init__(_replicate(lambda: ChannelMeanGATConv(channels, heads, bias, dropout), num_steps),
+                         step_size)
+
+    @property
+    def channels(self) -> int:
+        return self.layers[0].conv.out_channels
