@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "memory-depth": ("experiments.memory_depth", "peak memory and time of every backward mode against depth"),
     "solver-comparison": ("experiments.solver_comparison",
                           "accuracy, evaluations, time and state error of every method on trained models"),
+    "train": ("graphcon_ode.train", "train a model, full-batch or mini-batch, in one process or under torchrun"),
     "graph-regression": ("experiments.graph_regression", "Table 4: molecule regression MAE (ZINC or its stand-in)"),
     "graph-classification": ("experiments.graph_classification", "Table 5: superpixel-graph classification accuracy"),
     "inductive": ("experiments.inductive", "Table 3: inductive multi-label micro-F1 on PPI"),

@@ -162,7 +162,8 @@ class GCN(Coupling):
         """D̂^{−1/2} Â D̂^{−1/2} once per graph, as a sparse CSR operator with its transpose cached: its product is
         several times faster on CPU, forward and backward, than PyG's scatter over an edge list, and it is
         deterministic (benchmarks/profile_step.py)."""
-        edge_index, edge_weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=True, dtype=torch.float64)
+        edge_index, edge_weight = gcn_norm(edge_index, graph.get("edge_weight"), num_nodes, add_self_loops=True,
+                                           dtype=torch.float64)
         return {"operator": SparseOperator(edge_index, edge_weight, num_nodes)}
 
     def forward(self, x: Tensor, graph: GraphArgs, t: Tensor | float = 0.0) -> Tensor:

@@ -24,6 +24,7 @@ from torch_geometric.nn.conv import MessagePassing
 from solvers.system import as_number, scaled_sub
 
 from .couplings import Coupling, from_pyg
+from .graph_inputs import edge_list
 from .sparse import SparseOperator
 
 Activation = Callable[[Tensor], Tensor]
@@ -117,7 +118,11 @@ class GraphCONField(nn.Module):
         return self.frequency()
 
     def bind(self, edge_index: Tensor, num_nodes: int | None = None, **graph: Any) -> BoundGraphCONField:
-        """The vector field on the graph ``edge_index`` (extra tensors such as ``edge_attr`` go to the layers)."""
+        """The vector field on the graph ``edge_index`` (extra tensors such as ``edge_attr`` go to the layers).
+
+        ``edge_index`` is a [2, E] edge list, a ``torch_geometric.EdgeIndex`` or a ``torch.sparse`` adjacency
+        ``adj_t`` (rows are targets, as PyG's layers take it); see :mod:`graphcon_ode.graph_inputs`."""
+        edge_index, num_nodes, graph = edge_list(edge_index, num_nodes, graph)
         return BoundGraphCONField(self, edge_index, num_nodes, graph)
 
     def forward(self, t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:

@@ -20,6 +20,7 @@ from solvers import METHODS, SolveStats
 from .checks import check_sizes
 from .couplings import COUPLINGS, Coupling
 from .field import Activation, BoundGraphCONField, GraphCONField
+from .graph_inputs import graph_key
 from .odeint import is_fixed_step, known_methods, odeint
 from .source_term import SourcedGraphCONField
 
@@ -165,7 +166,7 @@ class GraphCONNodeModel(nn.Module):
         self.rtol = rtol
         self.atol = atol
         self.last_stats: SolveStats | None = None
-        self._bound: tuple[tuple, BoundGraphCONField] | None = None
+        self._bound: tuple[tuple, BoundGraphCONField, Tensor] | None = None
         if uniform_init:
             bound = hidden_channels ** -0.5
             for name, parameter in self.named_parameters():
@@ -222,9 +223,9 @@ class GraphCONNodeModel(nn.Module):
             return self.field.bind(edge_index, initial_state=x0, **graph)
         if graph:
             return self.field.bind(edge_index, **graph)
-        key = (edge_index.data_ptr(), edge_index.shape, edge_index.stride(), edge_index._version, edge_index.device)
+        key = graph_key(edge_index)
         if self._bound is None or self._bound[0] != key:
-            self._bound = (key, self.field.bind(edge_index))  # the bound field holds edge_index: its address stays
+            self._bound = (key, self.field.bind(edge_index), edge_index)  # holding edge_index keeps its address
         return self._bound[1]
 
     def __getstate__(self) -> dict[str, Any]:

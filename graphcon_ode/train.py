@@ -1,0 +1,360 @@
+"""``graphcon-ode train``: train a node- or graph-level model on any dataset of the library, in one process or many.
+
+    graphcon-ode train --dataset cora --model graphcon-gcn --layers 8 --epochs 100 --out runs/cora
+    graphcon-ode train --dataset sbm --nodes 1000000 --batch-size 4096 --fanout 10 5 --out runs/sbm
+    graphcon-ode train --dataset zinc-moses --model graphcon-gcn --batch-size 128 --out runs/zinc-moses
+    torchrun --nproc_per_node=2 -m graphcon_ode.cli train --dataset cora --distributed --out runs/cora2
+
+Full-batch (default) or mini-batch (``--batch-size B --fanout k1 k2 ...``: each step takes B training nodes as
+seeds, samples their neighbourhood with :func:`graphcon_ode.sampling.neighbor_loader` and runs the model on that
+subgraph; the loss is read at the seeds). Datasets of many graphs (ZINC, PPI, MNIST superpixels and their
+stand-ins) train on mini-batches of whole graphs (:mod:`graphcon_ode.train_graphs`, ``DistributedSampler`` across
+ranks).
+
+Data parallel (``--distributed`` under ``torchrun``): ``torch.distributed`` with gloo on the CPU, nccl on CUDA. Every
+global batch (all training nodes full-batch; B seeds mini-batch) is split into one contiguous share per rank; rank r
+takes the loss Σ_{i ∈ share r} ℓ_i / |global batch|, and the gradients are summed over the ranks by one
+``all_reduce`` of a flat buffer after the backward pass. The step is then the gradient of the global batch's mean
+loss, the step of a single process on the same global batch. The all-reduce is explicit rather than through
+``DistributedDataParallel`` because the low-memory backward modes (reversible, exact reversal, adjoint) produce the
+parameter gradients inside one autograd Function at the end of the backward pass, so DDP's overlap of communication
+with the backward pass has nothing to overlap, while the explicit sum is the same for every backward mode and easy to
+check against a single process (torchdiffeq's issue #119: adjoint gradients lost under ``DataParallel``).
+
+Checkpoints: after every epoch rank 0 writes ``--out DIR/checkpoint.pt`` atomically (temporary file + rename): a
+dict with "model" (the state_dict), "optimizer", "epoch" (epochs done), "rng" (torch's CPU generator state),
+"history" and "config". ``--resume`` continues from it; every random draw of an epoch (seed order, sampling,
+dropout) comes from a generator seeded by (seed, epoch, rank), so a run killed at any point, one rank or all,
+and resumed ends with the weights of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from solvers import BACKWARD_MODES
+
+from . import train_graphs
+from .datasets import DATASETS, degree_corrected_sbm, load_dataset
+from .models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
+from .odeint import known_methods
+from .sampling import neighbor_loader
+
+MODELS = ("graphcon-gcn", "graphcon-gat", "graphcon-tran", "gcn", "gat")
+GENERATED = "sbm"
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+CONFIG_KEYS = ("dataset", "split", "model", "hidden", "layers", "step_size", "alpha", "gamma", "heads", "dropout",
+               "input_dropout", "step_dropout", "backward", "method", "lr", "weight_decay", "batch_size", "fanout",
+               "seed", "dtype", "nodes", "degree", "homophily", "classes")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default="cora", help=f"a node-level dataset ({', '.join(DATASETS)}), "
+                        f"'{GENERATED}' for a generated degree-corrected SBM (--nodes, --degree, --homophily, "
+                        f"--classes), or a dataset of many graphs ({', '.join(train_graphs.GRAPH_DATASETS)})")
+    parser.add_argument("--data-root", default=None, help="folder of the raw datasets (default: $GRAPHCON_DATA)")
+    parser.add_argument("--split", type=int, default=0, help="split index of datasets with several splits")
+    parser.add_argument("--model", default="graphcon-gcn", choices=MODELS)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--layers", type=int, default=8, help="GraphCON steps N (or the baseline's layers)")
+    parser.add_argument("--step-size", type=float, default=1.0)
+    parser.add_argument("--alpha", type=float, default=1.0)
+    parser.add_argument("--gamma", type=float, default=1.0)
+    parser.add_argument("--heads", type=int, default=1)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--input-dropout", type=float, default=0.0)
+    parser.add_argument("--step-dropout", type=float, default=0.0)
+    parser.add_argument("--backward", default="backprop", choices=sorted(BACKWARD_MODES))
+    parser.add_argument("--method", default="imex", choices=known_methods())
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="seed nodes (graphs) per global mini-batch (default: full-batch; 128 graphs)")
+    parser.add_argument("--fanout", type=int, nargs="+", default=None,
+                        help="neighbours sampled per node and hop, -1 for all (default: -1 for every layer)")
+    parser.add_argument("--distributed", action="store_true", help="data parallel under torchrun")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--dtype", default="float32", choices=sorted(DTYPES))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    parser.add_argument("--eval-every", type=int, default=1, help="evaluate every this many epochs (0: never)")
+    parser.add_argument("--out", default="runs/train", help="folder for checkpoint.pt and metrics.json")
+    parser.add_argument("--resume", action="store_true", help="continue from --out DIR/checkpoint.pt")
+    parser.add_argument("--nodes", type=int, default=100_000, help=f"--dataset {GENERATED}: number of nodes")
+    parser.add_argument("--degree", type=float, default=10.0, help=f"--dataset {GENERATED}: average degree")
+    parser.add_argument("--homophily", type=float, default=0.7, help=f"--dataset {GENERATED}: edge homophily")
+    parser.add_argument("--classes", type=int, default=10, help=f"--dataset {GENERATED}: number of classes")
+
+
+@dataclass
+class Context:
+    """Where this process stands: its rank among ``world`` processes and its device."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def load_graph(args: argparse.Namespace) -> Data:
+    """The dataset's graph with 1-D train/val/test masks (split ``--split`` of datasets with several)."""
+    if args.dataset == GENERATED:
+        return degree_corrected_sbm(args.nodes, num_classes=args.classes, average_degree=args.degree,
+                                    homophily=args.homophily, seed=args.seed)
+    if args.dataset not in DATASETS:
+        raise ValueError(f"dataset: unknown dataset {args.dataset!r}; known: {', '.join(DATASETS)}, {GENERATED}")
+    data = load_dataset(args.dataset, args.data_root)
+    for name in ("train_mask", "val_mask", "test_mask"):
+        mask = data[name]
+        if mask.dim() == 2:
+            if not 0 <= args.split < mask.shape[1]:
+                raise ValueError(f"split: must lie in [0, {mask.shape[1] - 1}], got {args.split}")
+            data[name] = mask[:, args.split]
+    if data.x.is_sparse:
+        data.x = data.x.to_dense()
+    return data
+
+
+def build_model(args: argparse.Namespace, in_channels: int, classes: int) -> nn.Module:
+    if args.model.startswith("graphcon-"):
+        return GraphCONNodeModel(
+            in_channels, args.hidden, classes, coupling=args.model.removeprefix("graphcon-"),
+            num_layers=args.layers, step_size=args.step_size, alpha=args.alpha, gamma=args.gamma, heads=args.heads,
+            dropout=args.dropout, input_dropout=args.input_dropout, step_dropout=args.step_dropout,
+            method=args.method, adjoint=args.backward)
+    if args.model == "gcn":
+        return GCNNodeModel(in_channels, args.hidden, classes, num_layers=args.layers, dropout=args.dropout)
+    return GATNodeModel(in_channels, args.hidden, classes, num_layers=args.layers, heads=args.heads,
+                        dropout=args.dropout)
+
+
+def epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
+    """The generator of one epoch's draws on one rank, so that an epoch replays exactly after a restart."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 1009 + rank)
+
+
+def reduce_gradients(model: nn.Module, context: Context) -> None:
+    """Sum every parameter's gradient over the ranks (one all-reduce of a flat buffer; absent gradients as zero
+    where another rank has one, and left absent where no rank has one, as in a single process)."""
+    if context.world == 1:
+        return
+    parameters = list(model.parameters())
+    present = torch.tensor([p.grad is not None for p in parameters], dtype=torch.float32, device=context.device)
+    dist.all_reduce(present)
+    chosen = [p for p, seen in zip(parameters, present.tolist()) if seen]
+    for p in chosen:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    flat = torch.cat([p.grad.reshape(-1) for p in chosen])
+    dist.all_reduce(flat)
+    for p, part in zip(chosen, flat.split([p.numel() for p in chosen])):
+        p.grad.copy_(part.view_as(p))
+
+
+def shares(nodes: Tensor, batch_size: int | None, context: Context) -> list[tuple[Tensor, int]]:
+    """This rank's share of every global batch of ``nodes`` and that batch's size."""
+    batches = [nodes] if batch_size is None else list(nodes.split(batch_size))
+    return [(torch.tensor_split(batch, context.world)[context.rank], batch.numel()) for batch in batches]
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Data, train_nodes: Tensor,
+                args: argparse.Namespace, epoch: int, context: Context, loader: Any) -> float:
+    """One epoch; returns the mean training loss over the global batches (this rank's part summed over ranks)."""
+    minibatch = args.batch_size is not None
+    # Mini-batches are positions into the loader's seed nodes (the training nodes), in an order drawn per epoch.
+    order = torch.randperm(train_nodes.numel(), generator=epoch_generator(args.seed, epoch, 0)) if minibatch \
+        else train_nodes
+    torch.manual_seed(int(torch.randint(2**62, (), generator=epoch_generator(args.seed, epoch,
+                                                                                 context.rank if minibatch else 0))))
+    if loader is not None and hasattr(loader.node_sampler, "generator"):
+        loader.node_sampler.generator.manual_seed(int(torch.randint(2**62, ())))
+    model.train()
+    total = torch.zeros((), dtype=torch.float64, device=context.device)
+    batches = shares(order, args.batch_size, context)
+    for share, global_size in batches:
+        optimizer.zero_grad(set_to_none=True)
+        if minibatch:
+            batch = loader(share).to(context.device)
+            logits = model(batch.x, batch.edge_index)[:batch.batch_size]
+            labels = batch.y[:batch.batch_size]
+        else:
+            logits = model(data.x, data.edge_index)[share]
+            labels = data.y[share]
+        loss = F.cross_entropy(logits, labels, reduction="sum") / global_size
+        loss.backward()
+        reduce_gradients(model, context)
+        optimizer.step()
+        total += loss.detach().double()
+    if context.world > 1:
+        dist.all_reduce(total)
+    return float(total) / len(batches)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: Data) -> dict[str, float]:
+    """Full-graph accuracies on the train, validation and test masks."""
+    model.eval()
+    prediction = model(data.x, data.edge_index).argmax(-1)
+    return {name: float((prediction[data[f"{name}_mask"]] == data.y[data[f"{name}_mask"]]).float().mean())
+            for name in ("train", "val", "test")}
+
+
+def save_atomic(state: dict[str, Any], path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename: a reader never sees half a checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def config_of(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: getattr(args, key) for key in CONFIG_KEYS}
+
+
+def setup(args: argparse.Namespace) -> tuple[Context, bool]:
+    """The process's rank, world size and device; starts the process group under ``--distributed`` (returns
+    whether it did, so that the caller ends it)."""
+    cuda = args.device == "cuda" or args.device == "auto" and torch.cuda.is_available()
+    if not args.distributed:
+        return Context(0, 1, torch.device("cuda" if cuda else "cpu")), False
+    if "RANK" not in os.environ and not dist.is_initialized():
+        raise ValueError("distributed: --distributed needs the environment of torchrun "
+                         "(torchrun --nproc_per_node=K -m graphcon_ode.cli train ... --distributed)")
+    started = not dist.is_initialized()
+    if started:
+        dist.init_process_group("nccl" if cuda else "gloo")
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    return Context(dist.get_rank(), dist.get_world_size(), device), started
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    for name in ("epochs", "layers", "hidden", "threads"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"{name}: must be >= 1, got {getattr(args, name)}")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ValueError(f"batch_size: must be >= 1, got {args.batch_size}")
+    if args.fanout is not None and args.batch_size is None:
+        raise ValueError("fanout: sampling neighbourhoods needs mini-batches (--batch-size)")
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Train as the arguments say; returns the final metrics (on rank 0; other ranks get the same dict)."""
+    check_arguments(args)
+    torch.set_num_threads(args.threads)
+    context, started = setup(args)
+    try:
+        return _train(args, context)
+    finally:
+        if started:
+            dist.destroy_process_group()
+
+
+def _prepare_nodes(args: argparse.Namespace, context: Context, dtype: torch.dtype):
+    """Model, one-epoch and evaluation functions, and a description, for a single-graph node-level dataset."""
+    data = load_graph(args)
+    data.x = data.x.to(dtype)
+    classes = int(data.y.max()) + 1
+    loader = None
+    if args.batch_size is not None:
+        fanout = args.fanout or [-1] * args.layers
+        loader = neighbor_loader(data, fanout, input_nodes=data.train_mask.nonzero().flatten(),
+                                 batch_size=args.batch_size, seed=args.seed)
+    data = data.to(context.device)
+    train_nodes = data.train_mask.nonzero().flatten()
+    torch.manual_seed(args.seed)
+    model = build_model(args, data.num_features, classes).to(device=context.device, dtype=dtype)
+
+    def one_epoch(optimizer: torch.optim.Optimizer, epoch: int) -> float:
+        return train_epoch(model, optimizer, data, train_nodes, args, epoch, context, loader)
+
+    described = {"train_nodes": int(train_nodes.numel()), "num_nodes": int(data.num_nodes),
+                 "num_edges": int(data.num_edges)}
+    return model, one_epoch, lambda: evaluate(model, data), described
+
+
+def _prepare_graphs(args: argparse.Namespace, context: Context, dtype: torch.dtype):
+    """The same for a dataset of many graphs (:mod:`graphcon_ode.train_graphs`)."""
+    if args.fanout is not None:
+        raise ValueError("fanout: datasets of many graphs train on whole graphs; drop --fanout")
+    dataset = train_graphs.load(args)
+    torch.manual_seed(args.seed)
+    model = train_graphs.build_model(args, dataset).to(device=context.device)
+    if dataset.atom_vocabulary is None:
+        model = model.to(dtype)
+    batches = train_graphs.loader(dataset, args, context.rank, context.world)
+
+    def one_epoch(optimizer: torch.optim.Optimizer, epoch: int) -> float:
+        torch.manual_seed(int(torch.randint(2**62, (), generator=epoch_generator(args.seed, epoch, context.rank))))
+        return train_graphs.train_epoch(model, optimizer, dataset, batches, epoch, context.device, context.world,
+                                        lambda m: reduce_gradients(m, context))
+
+    described = {"train_graphs": len(dataset.train), "task": dataset.task, "metric": dataset.metric}
+    return model, one_epoch, lambda: train_graphs.evaluate(model, dataset, context.device), described
+
+
+def _train(args: argparse.Namespace, context: Context) -> dict[str, Any]:
+    dtype = DTYPES[args.dtype]
+    prepare = _prepare_graphs if train_graphs.is_graph_dataset(args.dataset) else _prepare_nodes
+    model, one_epoch, score, described = prepare(args, context, dtype)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    out = Path(args.out)
+    checkpoint = out / "checkpoint.pt"
+    start_epoch, history = 0, []
+    if args.resume and checkpoint.exists():
+        state = torch.load(checkpoint, map_location=context.device, weights_only=False)
+        if state["config"] != config_of(args):
+            changed = sorted(k for k in CONFIG_KEYS if state["config"].get(k) != getattr(args, k))
+            raise ValueError(f"resume: {checkpoint} was written with other settings ({', '.join(changed)})")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"])
+        start_epoch, history = state["epoch"], state["history"]
+    elif context.world > 1:
+        for tensor in model.state_dict().values():
+            dist.broadcast(tensor, 0)
+    for epoch in range(start_epoch, args.epochs):
+        start = time.perf_counter()
+        loss = one_epoch(optimizer, epoch)
+        record: dict[str, Any] = {"epoch": epoch + 1, "loss": loss, "seconds": time.perf_counter() - start}
+        if context.is_main and args.eval_every and (epoch + 1) % args.eval_every == 0:
+            record.update(score())
+        history.append(record)
+        if context.is_main:
+            save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
+                         "rng": torch.get_rng_state(), "history": history, "config": config_of(args)}, checkpoint)
+            print(json.dumps(record), flush=True)
+    metrics = {"epochs": len(history), "world_size": context.world, "last": history[-1] if history else None,
+               **described}
+    if context.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    return metrics
+
+
+def run(args: argparse.Namespace) -> int:
+    train(args)
+    return 0
