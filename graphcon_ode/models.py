@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv
 from torch_geometric.utils import dropout_edge
 
-from solvers import METHODS, SolveStats
+from solvers import BACKWARD_MODES, METHODS, SolveStats, get_backward_mode
 
 from .checks import check_sizes
 from .couplings import COUPLINGS, Coupling
@@ -81,7 +81,8 @@ class GraphCONNodeModel(nn.Module):
         per_step_weights: one weight set W^n per layer instead of one shared over time.
         dropout: dropout on the encoder output.
         input_dropout: dropout on the raw features.
-        step_dropout: dropout on X and Y after every step (the authors' models); needs adjoint=False.
+        step_dropout: dropout on X and Y after every step (the authors' models); needs a backward mode that applies
+            a map between steps (backprop or checkpoint, by name or as an object).
         encoder_activation: nonlinearity after the encoder (ReLU as in the authors' models; None for linear).
         uniform_init: draw every weight matrix (encoder, coupling, decoder; biases kept) from U(−1/√m, 1/√m),
             m = ``hidden_channels``, as the authors' heterophilic GraphCON-GCN does, instead of the layers' own
@@ -137,8 +138,10 @@ class GraphCONNodeModel(nn.Module):
             raise ValueError(f"step_size: must be > 0, got {step_size}")
         if method not in known_methods():
             raise ValueError(f"method: unknown method {method!r}; known methods: {', '.join(known_methods())}")
-        if step_dropout and adjoint not in (False, "backprop"):
-            raise ValueError("step_dropout: dropout after every step needs adjoint=False (backprop)")
+        if step_dropout and not get_backward_mode(adjoint).supports_after_step:
+            supporting = sorted(name for name, mode in BACKWARD_MODES.items() if mode.supports_after_step)
+            raise ValueError(f"step_dropout: dropout after every step needs a backward mode that applies a map "
+                             f"between steps ({', '.join(supporting)}), got adjoint={adjoint!r}")
         if step_dropout and method not in METHODS:
             raise ValueError(f"step_dropout: dropout after every step needs a partitioned method "
                              f"({', '.join(sorted(METHODS))}), got method={method!r}")

@@ -6,6 +6,7 @@ import torch
 
 from graphcon_ode import GraphCONNodeModel
 from graphcon_ode.odeint import all_finite, is_fixed_step
+from solvers import Backprop, Checkpoint, Reversible
 from tests.graphs import gcn_operator, random_graph
 
 
@@ -74,6 +75,20 @@ def test_model_rejects_unknown_methods_and_step_dropout_without_steps():
         small_model(method="leapfrog")
     with pytest.raises(ValueError, match="step_dropout"):
         small_model(method="dopri5", step_dropout=0.5)
+
+
+@pytest.mark.parametrize("adjoint", [False, "backprop", Backprop(), "checkpoint", Checkpoint(every=2)])
+def test_step_dropout_takes_every_mode_that_applies_a_map_between_steps(adjoint):
+    model = small_model(step_dropout=0.5, adjoint=adjoint).train()
+    x, edge_index = torch.randn(7, 5, dtype=torch.float64), random_graph(7, 12)
+    model(x, edge_index).sum().backward()
+    assert model.encoder.weight.grad is not None
+
+
+@pytest.mark.parametrize("adjoint", [True, "reversible", Reversible(anchor_every=2), "exact_reversal"])
+def test_step_dropout_refuses_modes_that_cannot_apply_it(adjoint):
+    with pytest.raises(ValueError, match="step_dropout.*backprop, checkpoint"):
+        small_model(step_dropout=0.5, adjoint=adjoint)
 
 
 def test_finite_check_is_exact_when_the_sum_overflows():
