@@ -12,16 +12,13 @@ loss); ``patience`` stops training after that many epochs without a better one.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from .training import OPTIMIZERS
+from .training import fit_full_batch
 
 
 @dataclass
@@ -78,36 +75,10 @@ def fit_binary_node_classifier(
         patience: stop after this many epochs without a higher validation ROC AUC.
         progress: a description shows a progress bar with that title; None trains silently.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer: unknown optimizer {optimizer!r}; known: {sorted(OPTIMIZERS)}")
-    if epochs < 1:
-        raise ValueError(f"epochs: must be >= 1, got {epochs}")
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
-    best: BinaryFitResult | None = None
-    best_key: tuple[float, float] | None = None
-    best_state = copy.deepcopy(model.state_dict())
-    bar = tqdm(range(epochs), desc=progress, leave=False, disable=progress is None)
-    epoch = 0
-    for epoch in bar:
-        model.train()
-        opt.zero_grad()
-        loss = binary_loss(model(x, edge_index), y, train_mask)
-        loss.backward()
-        opt.step()
-
-        model.eval()
-        with torch.no_grad():
-            logits = model(x, edge_index)
-            val_loss = float(binary_loss(logits, y, val_mask))
-        scores = BinaryFitResult(epoch, epoch + 1, roc_auc(logits, y, train_mask), roc_auc(logits, y, val_mask),
-                                 roc_auc(logits, y, test_mask), val_loss)
-        key = (scores.val_roc_auc, -val_loss)
-        if best_key is None or key > best_key:
-            best, best_key = scores, key
-            best_state = copy.deepcopy(model.state_dict())
-        bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{best.val_roc_auc:.4f}")
-        if patience is not None and epoch - best.best_epoch >= patience:
-            break
-    model.load_state_dict(best_state)
-    best.epochs_run = epoch + 1
-    return best
+    best = fit_full_batch(
+        model, x, edge_index, (train_mask, val_mask, test_mask),
+        lambda logits, mask: binary_loss(logits, y, mask),
+        lambda logits, mask: roc_auc(logits, y, mask),
+        epochs=epochs, lr=lr, weight_decay=weight_decay, optimizer=optimizer, patience=patience, progress=progress,
+    )
+    return BinaryFitResult(best.best_epoch, best.epochs_run, best.train, best.val, best.test, best.val_loss)
