@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,16 @@ from torch import nn
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
-from experiments.harness import RunStore, add_common_arguments, given, mean_std, progress, quick, write_results
+from experiments.harness import (
+    RunStore,
+    add_common_arguments,
+    given,
+    mean_std,
+    progress,
+    quick,
+    settings_key,
+    write_results,
+)
 from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.graph_datasets import load_graph_dataset
 from graphcon_ode.graph_models import POOLS, GNNGraphModel, GraphCONGraphModel
@@ -114,10 +121,8 @@ class GraphSettings:
     source: str = CHOSEN
 
     def key(self) -> str:
-        """A short hash of the fields that differ from the class defaults (``source`` excluded)."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                  if f.name != "source" and getattr(self, f.name) != f.default}
-        return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
+        """The run-record key of these settings (:func:`experiments.harness.settings_key`)."""
+        return settings_key(self)
 
 
 # Table 4 / hyperparameters.md: ZINC GraphCON-GCN (nhid 220, 22 layers, add pool, batch 128, ≤ 3000 epochs, LR on

@@ -9,6 +9,8 @@ sweep continues where it stopped. From the records it builds result rows and wri
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import statistics
 from collections.abc import Iterable, Iterator, Sequence
@@ -63,6 +65,14 @@ def progress(items: Sequence[T], desc: str, done: int = 0) -> Iterator[T]:
 def sweep_bar(total: int, done: int, desc: str) -> tqdm:
     """One progress bar over every run of a sweep that spans several loops: ``done`` of ``total`` finished."""
     return tqdm(total=total, initial=done, desc=desc, leave=True)
+
+
+def settings_key(settings: Any) -> str:
+    """A short hash of the fields of the dataclass ``settings`` that differ from their defaults (``source``
+    excluded), so that adding a field with a default keeps the keys of recorded runs."""
+    fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
+              if f.name != "source" and getattr(settings, f.name) != f.default}
+    return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from experiments.harness import RunStore, mean_std, progress
+from experiments.harness import RunStore, mean_std, progress, settings_key
 from graphcon_ode.activations import get_activation
 from graphcon_ode.binary import fit_binary_node_classifier
 from graphcon_ode.datasets import geom_gcn_split, load_dataset
@@ -75,10 +73,8 @@ class HeterophilySettings:
     source: str = "chosen on the validation splits (experiments/heterophily_search.py)"
 
     def key(self) -> str:
-        """A short hash of the fields that differ from the defaults (``source`` excluded)."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                  if f.name != "source" and getattr(self, f.name) != f.default}
-        return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
+        """The run-record key of these settings (:func:`experiments.harness.settings_key`)."""
+        return settings_key(self)
 
 
 _DEFAULT = HeterophilySettings()

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from experiments.harness import RunStore, mean_std, progress
+from experiments.harness import RunStore, mean_std, progress, settings_key
 from experiments.heterophilic_official import OFFICIAL_DROPOUT, check_protocol, fit_official
 from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.datasets import geom_gcn_split, largest_connected_component, load_dataset, random_split
@@ -110,11 +108,8 @@ class Settings:
     source: str = CHOSEN
 
     def key(self) -> str:
-        """A short hash of the fields that differ from the class defaults (``source`` excluded), so that adding a
-        field with a default keeps the keys of recorded runs."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                  if f.name != "source" and getattr(self, f.name) != f.default}
-        return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
+        """The run-record key of these settings (:func:`experiments.harness.settings_key`)."""
+        return settings_key(self)
 
 
 def _heterophilic_graphcon_gcn(lr: float, hidden: int, layers: int, dropout: float, weight_decay: float,
