@@ -35,7 +35,8 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv
 
 from experiments.node_classification import Settings, Task, build_model, load_task, settings_for
-from graphcon_ode.models import GraphCONNodeModel, dropout_features
+from graphcon_ode.models import GraphCONNodeModel
+from graphcon_ode.models.node import dropout_features
 
 
 class PlainGraphCON(nn.Module):

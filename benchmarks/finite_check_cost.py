@@ -15,7 +15,7 @@ import torch
 
 import solvers  # noqa: F401  (loads solvers.integrate)
 from graphcon_ode import GCN, GraphCONField, odeint
-from graphcon_ode.synthetic import contextual_sbm
+from graphcon_ode.datasets.synthetic import contextual_sbm
 
 
 def main() -> None:

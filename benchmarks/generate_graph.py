@@ -16,7 +16,7 @@ import time
 import torch
 
 from graphcon_ode.datasets import degree_corrected_sbm
-from graphcon_ode.synthetic import edge_homophily
+from graphcon_ode.datasets.synthetic import edge_homophily
 
 
 def main() -> None:

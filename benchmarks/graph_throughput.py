@@ -36,7 +36,7 @@ from torch_geometric.data import Batch
 from torch_geometric.loader import DataLoader
 
 from experiments.memory import PeakMemory, run_isolated
-from graphcon_ode.graph_datasets import GraphDataset, load_graph_dataset
+from graphcon_ode.datasets.graph import GraphDataset, load_graph_dataset
 from graphcon_ode.models import GNNGraphModel, GraphCONGraphModel
 
 BATCH_SIZE = 128

@@ -19,7 +19,7 @@ import time
 import torch
 
 from experiments.heterophily import BINARY, HETEROPHILOUS, MODELS, build_model, settings_for
-from graphcon_ode.binary import binary_loss, roc_auc
+from graphcon_ode.training.binary import binary_loss, roc_auc
 from graphcon_ode.datasets import geom_gcn_split, load_dataset
 
 

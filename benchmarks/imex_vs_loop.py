@@ -33,7 +33,7 @@ from torch import Tensor
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from graphcon_ode import GCN, GraphCONField, odeint
-from graphcon_ode.synthetic import contextual_sbm
+from graphcon_ode.datasets.synthetic import contextual_sbm
 
 
 def hand_loop(coupling: Callable[[Tensor], Tensor], x: Tensor, y: Tensor, steps: int, dt: float, alpha: float,

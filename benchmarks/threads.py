@@ -23,7 +23,7 @@ import time
 WORKLOAD = """
 import time, torch
 torch.set_num_threads({threads})
-from graphcon_ode.demo import run_demo
+from graphcon_ode.cli.demo import run_demo
 start = time.perf_counter()
 run_demo(epochs={epochs})
 print(time.perf_counter() - start)

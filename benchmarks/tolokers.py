@@ -22,7 +22,8 @@ from torch_geometric.datasets import HeterophilousGraphDataset
 
 from experiments.harness import RunStore, markdown_table, write_atomic
 from experiments.memory import run_isolated
-from graphcon_ode.datasets import MissingDatasetError, cache_root, resolve_data_root
+from graphcon_ode.datasets import MissingDatasetError, resolve_data_root
+from graphcon_ode.datasets.node import cache_root
 
 COLUMNS = ["coupling", "mode", "steps", "seconds", "build_seconds", "peak_mib", "load_average", "note"]
 

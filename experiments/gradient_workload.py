@@ -1,6 +1,6 @@
 """The workload the backward-mode experiments measure: one forward + backward solve of eq. (4) on a generated graph.
 
-A contextual-SBM graph (:func:`graphcon_ode.synthetic.contextual_sbm`) with its features as X⁰ and Y⁰ = 0, a
+A contextual-SBM graph (:func:`graphcon_ode.datasets.synthetic.contextual_sbm`) with its features as X⁰ and Y⁰ = 0, a
 GraphCON-GCN field with weights shared over time, N steps of ``imex`` with step Δt on [0, NΔt], and the loss
 mean(X(T)²). The gradient is taken for X⁰, Y⁰ and every weight and bias, each reported as its own tensor.
 """
@@ -18,7 +18,7 @@ from torch import Tensor
 
 from graphcon_ode import GCN, GraphCONField, odeint
 from graphcon_ode.field import BoundGraphCONField
-from graphcon_ode.synthetic import contextual_sbm
+from graphcon_ode.datasets.synthetic import contextual_sbm
 
 from .memory import PeakMemory
 

@@ -1,4 +1,4 @@
-"""Table 8 with the authors' depth-study network (:mod:`graphcon_ode.grand_model`) and their random search.
+"""Table 8 with the authors' depth-study network (:mod:`graphcon_ode.models.grand`) and their random search.
 
 The authors' sweep (``gcn_depth_random.yaml``): hidden 64, Δt = 1, T = N ∈ {2, 4, …, 64}, 99 epochs of adamax on
 Cora's largest connected component, random search over lr ∈ U(0.01, 0.1), weight decay ∈ U(0.001, 0.1), input
@@ -32,8 +32,8 @@ import torch.nn.functional as F
 
 from experiments.harness import RunStore, mean_std, progress, write_results
 from experiments.node_experiment import Task, load_task
-from graphcon_ode.grand_model import GrandGraphCONModel
-from graphcon_ode.training import OPTIMIZERS, accuracy
+from graphcon_ode.models.grand import GrandGraphCONModel
+from graphcon_ode.training.loop import OPTIMIZERS, accuracy
 
 PROTOCOLS = ("official", "faithful")
 SEARCH_SPACE = {"lr": (0.01, 0.1), "weight_decay": (0.001, 0.1), "input_dropout": (0.0, 0.5),

@@ -3,10 +3,10 @@
 Tasks (the metric of each table): ZINC, penalised-logP regression, test MAE (Table 4); MNIST superpixels,
 10-class classification, test accuracy in % (Table 5); PPI, 121-label inductive node classification, test
 micro-F1 in % (Table 3). ``zinc-moses`` and ``mnist5k-superpixels`` are the library's offline stand-ins for ZINC
-and MNIST superpixels (see :mod:`graphcon_ode.graph_datasets`); their rows carry the paper's number of the
+and MNIST superpixels (see :mod:`graphcon_ode.datasets.graph`); their rows carry the paper's number of the
 original dataset beside them under ``paper_dataset`` "… (a different dataset)", never as the same benchmark.
 
-Every run trains with :func:`graphcon_ode.graph_training.fit_graph_model` on the dataset's fixed split and reports
+Every run trains with :func:`graphcon_ode.training.graph_loop.fit_graph_model` on the dataset's fixed split and reports
 the test metric at the epoch of best validation metric; runs differ by their initialisation seed. ``*_graphs``
 settings train, select and test on a fixed random subset of a split (the same subset for every model and seed),
 the reduced protocol that CPU-only runs and ``--quick`` use.
@@ -37,11 +37,11 @@ from experiments.harness import (
     write_results,
 )
 from graphcon_ode.activations import ACTIVATIONS
-from graphcon_ode.graph_datasets import load_graph_dataset
-from graphcon_ode.graph_models import POOLS, GNNGraphModel, GraphCONGraphModel
-from graphcon_ode.graph_training import TASKS, Plateau, fit_graph_model
+from graphcon_ode.datasets.graph import load_graph_dataset
+from graphcon_ode.models.graph import POOLS, GNNGraphModel, GraphCONGraphModel
+from graphcon_ode.training.graph_loop import TASKS, Plateau, fit_graph_model
 from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
-from graphcon_ode.usage import UsageError
+from graphcon_ode.cli.arguments import UsageError
 
 MODELS = ("gcn", "gat", "graphcon-gcn", "graphcon-gat", "graphcon-gin", "graphcon-gatedgcn", "graphcon-sage")
 PUBLISHED = "the authors' published settings"
@@ -50,7 +50,7 @@ CHOSEN = "chosen here (the paper gives none)"
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """How a dataset is learned: ``task`` (a key of :data:`graphcon_ode.graph_training.TASKS`), ``level``
+    """How a dataset is learned: ``task`` (a key of :data:`graphcon_ode.training.graph_loop.TASKS`), ``level``
     ("graph" or "node"), and the paper's dataset it reproduces (``paper``) or stands in for (``stand_in_for``)."""
 
     task: str

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from tqdm.auto import tqdm
 
 from graphcon_ode.results import markdown_table, write_atomic, write_png, write_results
-from graphcon_ode.usage import given, quick
+from graphcon_ode.cli.arguments import given, quick
 
 T = TypeVar("T")
 Row = dict[str, Any]

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from graphcon_ode.training import OPTIMIZERS, FitResult, accuracy
+from graphcon_ode.training.loop import OPTIMIZERS, FitResult, accuracy
 
 PROTOCOLS = ("clean", "official")
 OFFICIAL_DROPOUT = {"dropout": 0.3, "input_dropout": 0.3, "step_dropout": 0.3}

@@ -5,9 +5,9 @@ Protocol: the 10 fixed splits shipped in each set's ``.npz`` (50/25/25 %); one i
 the others (roman-empire, amazon-ratings) by accuracy with cross-entropy. The epoch of the best validation score
 is kept and counts on the test nodes; training stops after ``patience`` epochs without a better one.
 
-Models: the re-stated baselines of Platonov et al. (:mod:`graphcon_ode.heterophily_models`: resnet, gcn, sage,
+Models: the re-stated baselines of Platonov et al. (:mod:`graphcon_ode.models.residual`: resnet, gcn, sage,
 gat, gat-sep; residual blocks with layer norm) and GraphCON with four couplings: eq. (5)'s GCN, GAT, and the
-ego/neighbour-separated :mod:`graphcon_ode.sep_couplings` (mean → "graphcon-sep", attention →
+ego/neighbour-separated :mod:`graphcon_ode.couplings.sep` (mean → "graphcon-sep", attention →
 "graphcon-gat-sep"). Their settings (:data:`SETTINGS`) were chosen on the validation parts of the splits only,
 by the search in :mod:`experiments.heterophily_search`; docs/heterophily.md records it.
 """
@@ -25,11 +25,11 @@ from torch import nn
 
 from experiments.harness import RunStore, mean_std, progress, settings_key
 from graphcon_ode.activations import get_activation
-from graphcon_ode.binary import fit_binary_node_classifier
+from graphcon_ode.training.binary import fit_binary_node_classifier
 from graphcon_ode.datasets import geom_gcn_split, load_dataset
-from graphcon_ode.heterophily_models import HeterophilyBaseline
+from graphcon_ode.models.residual import HeterophilyBaseline
 from graphcon_ode.models import GraphCONNodeModel
-from graphcon_ode.training import fit_node_classifier
+from graphcon_ode.training.loop import fit_node_classifier
 
 HETEROPHILOUS = ("minesweeper", "tolokers", "roman-empire", "amazon-ratings", "questions")
 BINARY = ("minesweeper", "tolokers", "questions")

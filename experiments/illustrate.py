@@ -27,7 +27,7 @@ from torch_geometric.data import Data
 from experiments.graph_level import load_graph_task, settings_for, train_model
 from experiments.harness import add_common_arguments, quick, write_png, write_results
 from graphcon_ode.odeint import odeint
-from graphcon_ode.usage import UsageError
+from graphcon_ode.cli.arguments import UsageError
 
 DEFAULTS = {"layers": 20, "hidden": 64, "epochs": 20, "train_graphs": 1000, "val_graphs": 250, "test_graphs": 100}
 QUICK = {"layers": 4, "hidden": 16, "epochs": 1, "train_graphs": 64, "val_graphs": 16, "test_graphs": 8}

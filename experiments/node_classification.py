@@ -37,7 +37,7 @@ from experiments.node_experiment import (
     train_once,
 )
 from graphcon_ode.datasets import GEOM_GCN_SPLITS
-from graphcon_ode.usage import UsageError
+from graphcon_ode.cli.arguments import UsageError
 
 __all__ = ["ACTIVATIONS", "COLUMNS", "HETEROPHILIC", "HOMOPHILIC", "MODELS", "PAPER", "SETTINGS", "Settings", "Task",
            "add_arguments", "add_settings_arguments", "build_model", "grid", "load_task", "overrides_from", "run",

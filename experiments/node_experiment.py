@@ -34,7 +34,7 @@ from experiments.heterophilic_official import OFFICIAL_DROPOUT, check_protocol, 
 from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.datasets import geom_gcn_split, largest_connected_component, load_dataset, random_split
 from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
-from graphcon_ode.training import FitResult, fit_node_classifier
+from graphcon_ode.training.loop import FitResult, fit_node_classifier
 
 HOMOPHILIC = ("cora", "citeseer", "pubmed")
 HETEROPHILIC = ("texas", "wisconsin", "cornell")

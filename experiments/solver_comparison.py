@@ -63,7 +63,7 @@ from experiments.node_classification import (
 )
 from graphcon_ode import GraphCONNodeModel, known_methods
 from graphcon_ode.odeint import is_fixed_step
-from graphcon_ode.training import accuracy
+from graphcon_ode.training.loop import accuracy
 from solvers import BACKWARD_MODES
 
 DATASETS = ("cora", "texas")

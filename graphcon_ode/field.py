@@ -23,9 +23,9 @@ from torch_geometric.nn.conv import MessagePassing
 
 from solvers.system import as_number, scaled_sub
 
-from .couplings import Coupling, from_pyg
-from .graph_inputs import edge_list
-from .sparse import SparseOperator
+from graphcon_ode.couplings.base import Coupling, from_pyg
+from graphcon_ode.graph_inputs import edge_list
+from graphcon_ode.sparse import SparseOperator
 
 Activation = Callable[[Tensor], Tensor]
 

@@ -21,7 +21,7 @@ from solvers.compat import SOLVERS
 from solvers.integrate import StepHook
 from solvers.options import check_keys
 
-from .field import GraphCONField
+from graphcon_ode.field import GraphCONField
 
 State = tuple[Tensor, Tensor]
 

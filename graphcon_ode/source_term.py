@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .field import BoundGraphCONField, GraphCONField
+from graphcon_ode.field import BoundGraphCONField, GraphCONField
 
 
 class SourcedGraphCONField(GraphCONField):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from .finding import VERDICTS, Finding, at_least, at_most
+from graphcon_ode.claims.finding import VERDICTS, Finding, at_least, at_most
 
 CLAIM_MODULES = (
     "energy_conservation",

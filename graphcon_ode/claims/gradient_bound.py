@@ -23,9 +23,9 @@ import math
 import torch
 from torch import Tensor
 
-from . import graphs
-from .finding import Finding, at_most
-from .scalar_gcn import loss_and_gradients
+from graphcon_ode.claims import graphs
+from graphcon_ode.claims.finding import Finding, at_most
+from graphcon_ode.claims.scalar_gcn import loss_and_gradients
 
 
 def constants(adj: Tensor, weights: Tensor) -> tuple[float, float]:

@@ -20,9 +20,9 @@ import math
 import torch
 from torch import Tensor
 
-from . import graphs
-from .finding import NO_DECAY, Finding, at_least, at_most
-from .scalar_gcn import loss_and_gradients
+from graphcon_ode.claims import graphs
+from graphcon_ode.claims.finding import NO_DECAY, Finding, at_least, at_most
+from graphcon_ode.claims.scalar_gcn import loss_and_gradients
 
 LEADING_ORDER = 2
 """The leading term is O(Δt²); a remainder of order above LEADING_ORDER + ½ shows the term is the leading one."""

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import SimpleConv
 
-from ..field import BoundGraphCONField, GraphCONField
+from graphcon_ode.field import BoundGraphCONField, GraphCONField
 
 
 def linear_field(a: Tensor, alpha: float, gamma: float = 1.0,

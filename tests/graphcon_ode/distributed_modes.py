@@ -14,8 +14,8 @@ import torch
 import torch.distributed as dist
 from torch_geometric.data import Data
 
-from graphcon_ode import train, train_graphs
-from graphcon_ode.graph_datasets import GraphDataset
+from graphcon_ode.cli import train, train_graphs
+from graphcon_ode.datasets.graph import GraphDataset
 
 GRAPH_LEVEL = ["--dataset", "tiny-graphs", "--model", "graphcon-gcn", "--hidden", "8", "--layers", "3",
                "--alpha", "0.5", "--step-size", "0.5", "--batch-size", "8", "--epochs", "2", "--eval-every", "1",

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from graphcon_ode.binary import binary_loss, fit_binary_node_classifier, roc_auc
+from graphcon_ode.training.binary import binary_loss, fit_binary_node_classifier, roc_auc
 
 
 def pairwise_auc(scores, labels):

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 from graphcon_ode.cli import VERBS, add_cli_options, main, prepare
-from graphcon_ode.usage import RULES, Parser, UsageError, quick
+from graphcon_ode.cli.arguments import RULES, Parser, UsageError, quick
 
 VERB_NAMES = list(VERBS)
 

@@ -5,7 +5,8 @@ import shutil
 import pytest
 
 from graphcon_ode.cli import main
-from graphcon_ode.datasets import DATASETS, DatasetParseError, content_key, load_dataset
+from graphcon_ode.datasets import DATASETS, DatasetParseError, load_dataset
+from graphcon_ode.datasets.node import content_key
 
 
 @pytest.fixture

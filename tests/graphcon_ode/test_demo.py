@@ -1,8 +1,8 @@
 """``graphcon-ode demo``: offline, prints the table, and GraphCON-GCN beats GCN on the heterophilic graph."""
 
 from graphcon_ode.cli import main
-from graphcon_ode.demo import run_demo
-from graphcon_ode.synthetic import contextual_sbm, edge_homophily
+from graphcon_ode.cli.demo import run_demo
+from graphcon_ode.datasets.synthetic import contextual_sbm, edge_homophily
 
 
 def test_csbm_has_the_requested_homophily():

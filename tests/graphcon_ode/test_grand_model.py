@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from graphcon_ode.grand_model import GrandGraphCONModel
+from graphcon_ode.models.grand import GrandGraphCONModel
 from tests.graphs import gcn_operator, random_graph
 
 NODES, FEATURES, HIDDEN, CLASSES, STEPS, DT = 10, 5, 4, 3, 6, 0.7

@@ -5,7 +5,7 @@ from torch_geometric.loader import DataLoader
 from torch_geometric.nn import GINConv, ResGatedGraphConv, SAGEConv
 
 from graphcon_ode import GraphCONField, from_pyg, odeint
-from graphcon_ode.graph_couplings import GIN, SAGE, GatedGCN
+from graphcon_ode.couplings.graph_layers import GIN, SAGE, GatedGCN
 from graphcon_ode.models import make_coupling
 from tests.graphs import random_graph
 

@@ -13,9 +13,9 @@ from rdkit.Chem import Crippen, RDConfig
 from torch_geometric.datasets import PPI, ZINC, MNISTSuperpixels
 from torch_geometric.loader import DataLoader
 
-from graphcon_ode import graph_datasets
+from graphcon_ode.datasets import graph as graph_datasets
 from graphcon_ode.datasets import MissingDatasetError
-from graphcon_ode.graph_datasets import (
+from graphcon_ode.datasets.graph import (
     GRAPH_DATASETS,
     MOLECULE_ATOM_TYPES,
     build_mnist5k_superpixels,

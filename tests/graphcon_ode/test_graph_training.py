@@ -6,14 +6,14 @@ from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn import GCNConv, global_add_pool
 
-from graphcon_ode.graph_training import (
+from graphcon_ode.training.graph_loop import (
     Plateau,
     accuracy,
     evaluate,
     fit_graph_model,
     micro_f1,
 )
-from graphcon_ode.graph_training import mean_absolute_error as mae
+from graphcon_ode.training.graph_loop import mean_absolute_error as mae
 
 
 def random_graphs(count: int, seed: int) -> list[Data]:

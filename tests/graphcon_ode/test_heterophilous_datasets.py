@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch_geometric.datasets import HeterophilousGraphDataset
 
-from graphcon_ode.datasets import DATASETS, MissingDatasetError, geom_gcn_split, load_dataset, raw_folder
+from graphcon_ode.datasets import DATASETS, MissingDatasetError, geom_gcn_split, load_dataset
+from graphcon_ode.datasets.node import raw_folder
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphcon_ode.heterophily_models import BLOCKS, HeterophilyBaseline
+from graphcon_ode.models.residual import BLOCKS, HeterophilyBaseline
 
 EDGES = torch.tensor([[1, 2, 3, 0, 3, 2, 4], [0, 0, 0, 1, 2, 2, 3]])  # a self-loop on 2; node 4 has no in-edge
 N = 5

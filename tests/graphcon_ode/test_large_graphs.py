@@ -4,7 +4,7 @@ import torch
 from torch_geometric.utils import is_undirected
 
 from graphcon_ode.datasets import degree_corrected_sbm
-from graphcon_ode.synthetic import edge_homophily
+from graphcon_ode.datasets.synthetic import edge_homophily
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_importing_the_library_imports_no_experiment():
-    code = ("import graphcon_ode, graphcon_ode.cli, graphcon_ode.verify, graphcon_ode.demo, sys; "
+    code = ("import graphcon_ode, graphcon_ode.cli, graphcon_ode.cli.verify, graphcon_ode.cli.demo, sys; "
             "print(sorted(m for m in sys.modules if m.startswith('experiments')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -5,7 +5,7 @@ import torch
 
 from graphcon_ode import GATNodeModel, GCNNodeModel, GraphCONField, GraphCONNodeModel, odeint
 from graphcon_ode.couplings import GAT, GCN, TransformerAttention
-from graphcon_ode.models import dropout_features
+from graphcon_ode.models.node import dropout_features
 from tests.graphs import dense_adjacency, gat_dense, gcn_operator, random_graph
 
 

@@ -6,7 +6,7 @@ import torch
 from graphcon_ode.couplings import Coupling
 from graphcon_ode.field import GraphCONField
 from graphcon_ode.models import GraphCONNodeModel, make_coupling
-from graphcon_ode.sep_couplings import SepAttention, SepMean
+from graphcon_ode.couplings.sep import SepAttention, SepMean
 
 # 5 nodes: node 0 has in-neighbours 1, 2, 3; node 4 none; a self-loop on 2 that the couplings must ignore.
 EDGES = torch.tensor([[1, 2, 3, 0, 3, 2, 1], [0, 0, 0, 1, 2, 2, 3]])

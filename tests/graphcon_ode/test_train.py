@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from graphcon_ode import train, train_graphs
+from graphcon_ode.cli import train, train_graphs
 from graphcon_ode.cli import main as cli_main
 from tests.graphcon_ode.distributed_modes import GRAPH_LEVEL, tiny_graphs
 

@@ -8,7 +8,7 @@
 Full-batch (default) or mini-batch (``--batch-size B --fanout k1 k2 ...``: each step takes B training nodes as
 seeds, samples their neighbourhood with :func:`graphcon_ode.sampling.neighbor_loader` and runs the model on that
 subgraph; the loss is read at the seeds). Datasets of many graphs (ZINC, PPI, MNIST superpixels and their
-stand-ins) train on mini-batches of whole graphs (:mod:`graphcon_ode.train_graphs`, ``DistributedSampler`` across
+stand-ins) train on mini-batches of whole graphs (:mod:`graphcon_ode.cli.train_graphs`, ``DistributedSampler`` across
 ranks).
 
 Data parallel (``--distributed`` under ``torchrun``): ``torch.distributed`` with gloo on the CPU, nccl on CUDA. Every
@@ -47,11 +47,11 @@ from torch_geometric.data import Data
 
 from solvers import BACKWARD_MODES
 
-from . import train_graphs
-from .datasets import DATASETS, degree_corrected_sbm, load_dataset
-from .models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
-from .odeint import known_methods
-from .sampling import neighbor_loader
+from graphcon_ode.cli import train_graphs
+from graphcon_ode.datasets import DATASETS, degree_corrected_sbm, load_dataset
+from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
+from graphcon_ode.odeint import known_methods
+from graphcon_ode.sampling import neighbor_loader
 
 MODELS = ("graphcon-gcn", "graphcon-gat", "graphcon-tran", "gcn", "gat")
 GENERATED = "sbm"
@@ -297,7 +297,7 @@ def _prepare_nodes(args: argparse.Namespace, context: Context, dtype: torch.dtyp
 
 
 def _prepare_graphs(args: argparse.Namespace, context: Context, dtype: torch.dtype):
-    """The same for a dataset of many graphs (:mod:`graphcon_ode.train_graphs`)."""
+    """The same for a dataset of many graphs (:mod:`graphcon_ode.cli.train_graphs`)."""
     if args.fanout is not None:
         raise ValueError("fanout: datasets of many graphs train on whole graphs; drop --fanout")
     dataset = train_graphs.load(args)

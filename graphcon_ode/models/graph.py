@@ -30,9 +30,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import MLP, GATConv, GCNConv, global_add_pool, global_mean_pool
 
-from .couplings import Coupling
-from .field import Activation
-from .models import GraphCONNodeModel, dropout_features
+from graphcon_ode.couplings.base import Coupling
+from graphcon_ode.field import Activation
+from graphcon_ode.models.node import GraphCONNodeModel, dropout_features
 
 POOLS: dict[str, Callable[[Tensor, Tensor | None], Tensor]] = {"add": global_add_pool, "mean": global_mean_pool}
 

@@ -1,7 +1,7 @@
 """The ``graphcon-ode`` command: one verb per job, each in its own module, imported only when used.
 
 A verb's module provides ``add_arguments(parser)`` and ``run(args) -> int``, and may provide ``check(args)`` (its
-own argument checks, raising :class:`~graphcon_ode.usage.UsageError`) and ``datasets(args)`` (the datasets it reads,
+own argument checks, raising :class:`~graphcon_ode.cli.arguments.UsageError`) and ``datasets(args)`` (the datasets it reads,
 whose raw files are checked before the run). Every argument is checked before any work (:func:`prepare`).
 """
 
@@ -16,15 +16,15 @@ from types import ModuleType
 import torch
 from tqdm.std import tqdm
 
-from .datasets import DatasetParseError, MissingDatasetError
-from .usage import Parser, UsageError, check_data, check_out, check_values, given_options
+from graphcon_ode.datasets import DatasetParseError, MissingDatasetError
+from graphcon_ode.cli.arguments import Parser, UsageError, check_data, check_out, check_values, given_options
 
 DEFAULT_THREADS = 1
 USER_ERRORS = (UsageError, MissingDatasetError, DatasetParseError, ValueError, TypeError)
 
 VERBS: dict[str, tuple[str, str]] = {
-    "demo": ("graphcon_ode.demo", "train a 2-layer GCN and a deep GraphCON-GCN on offline graphs"),
-    "verify": ("graphcon_ode.verify", "check the paper's propositions numerically; table + verify.json"),
+    "demo": ("graphcon_ode.cli.demo", "train a 2-layer GCN and a deep GraphCON-GCN on offline graphs"),
+    "verify": ("graphcon_ode.cli.verify", "check the paper's propositions numerically; table + verify.json"),
     "dirichlet-energy": ("experiments.dirichlet_energy", "Fig. 2: Dirichlet energy of GCN, GAT, GraphCON by layer"),
     "node-classification": ("experiments.node_classification", "Tables 1 and 2: node classification accuracy"),
     "depth-sweep": ("experiments.depth_sweep", "Table 8: Cora accuracy of GraphCON-GCN and GCN+DropEdge by depth"),
@@ -33,7 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "memory-depth": ("experiments.memory_depth", "peak memory and time of every backward mode against depth"),
     "solver-comparison": ("experiments.solver_comparison",
                           "accuracy, evaluations, time and state error of every method on trained models"),
-    "train": ("graphcon_ode.train", "train a model, full-batch or mini-batch, in one process or under torchrun"),
+    "train": ("graphcon_ode.cli.train", "train a model, full-batch or mini-batch, in one process or under torchrun"),
     "graph-regression": ("experiments.graph_regression", "Table 4: molecule regression MAE (ZINC or its stand-in)"),
     "graph-classification": ("experiments.graph_classification", "Table 5: superpixel-graph classification accuracy"),
     "inductive": ("experiments.inductive", "Table 3: inductive multi-label micro-F1 on PPI"),
@@ -116,6 +116,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graphcon-ode {verb}: error: {message} (--debug shows the traceback)", file=sys.stderr)
         return 2
 
-
-if __name__ == "__main__":
-    sys.exit(main())

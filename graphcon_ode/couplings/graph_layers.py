@@ -15,7 +15,7 @@ from typing import Any
 from torch import Tensor, nn
 from torch_geometric.nn import GINConv, ResGatedGraphConv, SAGEConv
 
-from .couplings import Coupling, GraphArgs, _replicate
+from graphcon_ode.couplings.base import Coupling, GraphArgs, _replicate
 
 
 class GIN(Coupling):

@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .couplings import GCN
-from .field import BoundGraphCONField, GraphCONField
-from .models import dropout_features
-from .odeint import odeint
+from graphcon_ode.couplings.base import GCN
+from graphcon_ode.field import BoundGraphCONField, GraphCONField
+from graphcon_ode.models.node import dropout_features
+from graphcon_ode.odeint import odeint
 
 
 def _identity(x: Tensor) -> Tensor:

@@ -68,10 +68,10 @@ def _names() -> dict[str, Iterable[str]]:
     """Options whose value must be one of a set of names (read from the registries when checked)."""
     from solvers import BACKWARD_MODES
 
-    from .activations import ACTIVATIONS
-    from .couplings import ATTENTION_SCORES, COUPLINGS
-    from .odeint import known_methods
-    from .training import OPTIMIZERS
+    from graphcon_ode.activations import ACTIVATIONS
+    from graphcon_ode.couplings import ATTENTION_SCORES, COUPLINGS
+    from graphcon_ode.odeint import known_methods
+    from graphcon_ode.training.loop import OPTIMIZERS
 
     return {"method": known_methods(), "backward": BACKWARD_MODES, "activation": list(ACTIVATIONS) + [""],
             "attention": ATTENTION_SCORES, "coupling": COUPLINGS, "optimizer": OPTIMIZERS,
@@ -113,7 +113,7 @@ def check_out(out: str | os.PathLike) -> None:
 def check_data(args: argparse.Namespace, datasets: Iterable[str]) -> None:
     """:class:`UsageError` when no data root is given or it is not a folder; ``MissingDatasetError`` (also a user
     error) when a raw file of one of ``datasets`` is absent."""
-    from .datasets import check_raw_files, resolve_data_root
+    from graphcon_ode.datasets import check_raw_files, resolve_data_root
 
     try:
         root = resolve_data_root(getattr(args, "data_root", None))

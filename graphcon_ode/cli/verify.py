@@ -10,8 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from .claims import check_all
-from .results import markdown_table, write_atomic
+from graphcon_ode.claims import check_all
+from graphcon_ode.results import markdown_table, write_atomic
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,8 +18,8 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv
 from torch_geometric.utils import remove_self_loops
 
-from .couplings import COUPLINGS, Coupling, GraphArgs, _replicate
-from .sparse import SparseOperator
+from graphcon_ode.couplings.base import COUPLINGS, Coupling, GraphArgs, _replicate
+from graphcon_ode.sparse import SparseOperator
 
 
 def mean_operator(edge_index: Tensor, num_nodes: int) -> SparseOperator:

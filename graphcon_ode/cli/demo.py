@@ -16,10 +16,10 @@ from torch import nn
 from torch_geometric.data import Data
 from torch_geometric.datasets import KarateClub
 
-from .energy import dirichlet_energy
-from .models import GCNNodeModel, GraphCONNodeModel
-from .synthetic import contextual_sbm, edge_homophily
-from .training import fit_node_classifier
+from graphcon_ode.energy import dirichlet_energy
+from graphcon_ode.models import GCNNodeModel, GraphCONNodeModel
+from graphcon_ode.datasets.synthetic import contextual_sbm, edge_homophily
+from graphcon_ode.training.loop import fit_node_classifier
 
 
 @dataclass

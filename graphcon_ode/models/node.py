@@ -17,12 +17,12 @@ from torch_geometric.utils import dropout_edge
 
 from solvers import BACKWARD_MODES, METHODS, SolveStats, get_backward_mode
 
-from .checks import check_sizes
-from .couplings import COUPLINGS, Coupling
-from .field import Activation, BoundGraphCONField, GraphCONField
-from .graph_inputs import graph_key
-from .odeint import is_fixed_step, known_methods, odeint
-from .source_term import SourcedGraphCONField
+from graphcon_ode.validation import check_sizes
+from graphcon_ode.couplings.base import COUPLINGS, Coupling
+from graphcon_ode.field import Activation, BoundGraphCONField, GraphCONField
+from graphcon_ode.graph_inputs import graph_key
+from graphcon_ode.odeint import is_fixed_step, known_methods, odeint
+from graphcon_ode.source_term import SourcedGraphCONField
 
 
 def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
@@ -313,5 +313,3 @@ class GATNodeModel(nn.Module):
         x = dropout_features(self.hidden(x, edge_index), self.dropout, self.training)
         return self.convs[-1](x, edge_index)
 
-
-from .graph_models import GNNGraphModel, GraphCONGraphModel  # noqa: E402, F401  (built on the classes above)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from torch import Tensor, nn
 
-from .training import fit_full_batch
+from graphcon_ode.training.loop import fit_full_batch
 
 
 @dataclass

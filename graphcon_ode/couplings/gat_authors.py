@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv
 
-from .couplings import Coupling, _replicate
+from graphcon_ode.couplings.base import Coupling, _replicate
 
 
 class ChannelMeanGATConv(nn.Module):

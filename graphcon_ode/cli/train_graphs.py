@@ -1,12 +1,12 @@
 """Graph-level (and inductive multi-graph) training for ``graphcon-ode train``: datasets of many graphs.
 
-A dataset of :data:`graphcon_ode.graph_datasets.GRAPH_DATASETS` trains in mini-batches of whole graphs from PyG's
+A dataset of :data:`graphcon_ode.datasets.graph.GRAPH_DATASETS` trains in mini-batches of whole graphs from PyG's
 ``DataLoader``; under ``--distributed`` each rank draws its graphs through ``DistributedSampler``. The sampler
 permutes the training graphs with (seed, epoch) and gives rank r the positions r, r + K, r + 2K, … of that
 permutation, so with ``--batch-size B`` read as the global batch (B/K graphs per rank), step i of the K ranks
 together covers positions iB … (i + 1)B − 1: the global batch a single process takes at step i. Each rank's
 loss is the sum of its per-graph (per-node for PPI) losses over the global batch's count, and the gradients are
-summed over the ranks (:func:`graphcon_ode.train.reduce_gradients`), so K processes take the single process's steps.
+summed over the ranks (:func:`graphcon_ode.cli.train.reduce_gradients`), so K processes take the single process's steps.
 
 Losses by task: regression L1 (ZINC's MAE), classification cross-entropy, multi-label ``BCEWithLogitsLoss``
 (PPI). Metrics: MAE, accuracy, micro-F1.
@@ -24,9 +24,9 @@ from torch import Tensor, nn
 from torch.utils.data import DistributedSampler
 from torch_geometric.loader import DataLoader
 
-from .graph_datasets import GRAPH_DATASETS, GraphDataset, load_graph_dataset
-from .graph_models import GNNGraphModel, GraphCONGraphModel
-from .models import GCNNodeModel, GraphCONNodeModel
+from graphcon_ode.datasets.graph import GRAPH_DATASETS, GraphDataset, load_graph_dataset
+from graphcon_ode.models.graph import GNNGraphModel, GraphCONGraphModel
+from graphcon_ode.models import GCNNodeModel, GraphCONNodeModel
 
 
 def is_graph_dataset(name: str) -> bool:

@@ -41,7 +41,6 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.datasets import Actor, HeterophilousGraphDataset, Planetoid, WebKB
 
-from .large_graphs import degree_corrected_sbm  # noqa: F401  (generated graphs, re-exported here)
 
 GEOM_GCN_SPLITS = 10
 

@@ -33,7 +33,7 @@ from torch import Tensor
 from torch_geometric.data import Data, InMemoryDataset
 from torch_geometric.datasets import PPI, ZINC, MNISTSuperpixels
 
-from .datasets import MissingDatasetError, _link_raw_files, cache_root, resolve_data_root
+from graphcon_ode.datasets.node import MissingDatasetError, _link_raw_files, cache_root, resolve_data_root
 
 TASK_METRICS = {"regression": "mae", "classification": "accuracy", "multilabel": "micro_f1"}
 

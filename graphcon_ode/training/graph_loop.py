@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from tqdm.auto import tqdm
 
-from .training import OPTIMIZERS
+from graphcon_ode.training.loop import OPTIMIZERS
 
 LEVELS = ("graph", "node")
 

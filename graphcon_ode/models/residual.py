@@ -26,8 +26,8 @@ from torch_geometric.nn import GATConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_remaining_self_loops, remove_self_loops
 
-from .sep_couplings import mean_operator
-from .sparse import SparseOperator
+from graphcon_ode.couplings.sep import mean_operator
+from graphcon_ode.sparse import SparseOperator
 
 BLOCKS = ("resnet", "gcn", "sage", "gat", "gat-sep")
 

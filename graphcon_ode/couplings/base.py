@@ -27,7 +27,7 @@ from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_remaining_self_loops, softmax
 
-from .sparse import SparseOperator
+from graphcon_ode.sparse import SparseOperator
 
 GraphArgs = dict[str, Any]
 
@@ -338,8 +338,8 @@ def from_pyg(conv: MessagePassing, num_steps: int | None = None, step_size: floa
     return Coupling(_replicate(make, num_steps), step_size)
 
 
-from .channel_mean_gat import ChannelMeanGAT  # noqa: E402  (the authors' GraphCON-GAT force)
-from .graph_couplings import GIN, SAGE, GatedGCN  # noqa: E402  (they subclass Coupling, defined above)
+from graphcon_ode.couplings.gat_authors import ChannelMeanGAT  # noqa: E402  (the authors' GraphCON-GAT force)
+from graphcon_ode.couplings.graph_layers import GIN, SAGE, GatedGCN  # noqa: E402  (they subclass Coupling, defined above)
 
 COUPLINGS: dict[str, type[Coupling]] = {
     "gcn": GCN,

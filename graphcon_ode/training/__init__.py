@@ -1,0 +1,1 @@
+"""Training: the fit loops, their tasks (loss, metric, selection) and the helpers of many-process runs."""
