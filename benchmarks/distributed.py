@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from experiments.harness import markdown_table, write_atomic
+from graphcon_ode.results import markdown_table, write_atomic
 
 COLUMNS = ["processes", "train_nodes", "epoch_seconds", "samples_per_second", "load_average"]
 

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv
 
-from experiments.node_classification import Settings, Task, build_model, load_task, settings_for
+from experiments.node_experiment import Settings, Task, build_model, load_task, settings_for
 from graphcon_ode.models import GraphCONNodeModel
 from graphcon_ode.models.node import dropout_features
 

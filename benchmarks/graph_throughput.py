@@ -50,7 +50,7 @@ MEMORY_MODES = ("backprop", "reversible", "exact_reversal")
 
 def graphcon(data: GraphDataset, layers: int = LAYERS, adjoint: str = "backprop", step_size: float = 1.0) -> nn.Module:
     return GraphCONGraphModel(data.num_features, HIDDEN, 1, num_layers=layers, step_size=step_size, alpha=ALPHA,
-                              gamma=GAMMA, atom_vocabulary=data.atom_vocabulary, pool="add", adjoint=adjoint)
+                              gamma=GAMMA, atom_vocabulary=data.atom_vocabulary, pool="add", backward=adjoint)
 
 
 def plain_gcn(data: GraphDataset, layers: int = LAYERS) -> nn.Module:

@@ -19,8 +19,9 @@ import time
 import torch
 
 from experiments.heterophily import BINARY, HETEROPHILOUS, MODELS, build_model, settings_for
-from graphcon_ode.training.binary import binary_loss, roc_auc
 from graphcon_ode.datasets import geom_gcn_split, load_dataset
+from graphcon_ode.metrics import roc_auc
+from graphcon_ode.training.tasks import TASKS
 
 
 def epoch_seconds(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data, train, val) -> tuple[float, float]:
@@ -28,11 +29,13 @@ def epoch_seconds(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data
     start, cpu = time.perf_counter(), time.process_time()
     model.train()
     optimizer.zero_grad()
-    binary_loss(model(data.x, data.edge_index), data.y, train).backward()
+    binary = TASKS["binary"]
+    logit, target = binary.outputs(model(data.x, data.edge_index), data.y)
+    binary.loss(logit[train], target[train]).backward()
     optimizer.step()
     model.eval()
     with torch.no_grad():
-        roc_auc(model(data.x, data.edge_index), data.y, val)
+        roc_auc(model(data.x, data.edge_index)[val], data.y[val])
     return time.perf_counter() - start, time.process_time() - cpu
 
 

@@ -29,10 +29,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from experiments.harness import RunStore, markdown_table, write_atomic
+from experiments.harness import RunStore
 from experiments.memory import PeakMemory, run_isolated
 from graphcon_ode import GraphCONNodeModel
 from graphcon_ode.datasets import degree_corrected_sbm
+from graphcon_ode.results import markdown_table, write_atomic
 
 MODES = ("backprop", "checkpoint", "reversible", "exact_reversal")
 DEPTHS = (8, 64, 256)
@@ -52,7 +53,7 @@ def epoch(data, mode: str, steps: int, channels: int, seed: int, coupling: str =
     """One full-batch training epoch (graph binding included); seconds and peak resident-set growth."""
     torch.manual_seed(seed)
     model = GraphCONNodeModel(data.num_features, channels, int(data.y.max()) + 1, num_layers=steps, step_size=0.05,
-                              alpha=0.5, gamma=1.0, adjoint=mode, coupling=coupling)
+                              alpha=0.5, gamma=1.0, backward=mode, coupling=coupling)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     with PeakMemory(torch.device("cpu")) as peak:
         start = time.perf_counter()

@@ -23,9 +23,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from experiments.harness import markdown_table, write_atomic
 from graphcon_ode import GraphCONNodeModel
 from graphcon_ode.datasets import degree_corrected_sbm
+from graphcon_ode.results import markdown_table, write_atomic
 from graphcon_ode.sampling import has_pyg_sampler, neighbor_loader
 
 COLUMNS = ["regime", "steps", "seeds", "train_seconds", "seeds_per_second", "test_accuracy", "load_average"]

@@ -37,10 +37,10 @@ from torch.profiler import ProfilerActivity, profile
 from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-from experiments.node_classification import build_model, load_task, settings_for
+from experiments.node_experiment import build_model, load_task, settings_for
 from graphcon_ode import GCN, Coupling, GraphCONField, from_pyg
-from graphcon_ode.sparse import SparseOperator
 from graphcon_ode.datasets.synthetic import contextual_sbm
+from graphcon_ode.sparse import SparseOperator
 from solvers import Imex, integrate
 
 front = importlib.import_module("graphcon_ode.odeint")  # the module; the package's name "odeint" is the function

@@ -20,10 +20,11 @@ import torch
 from large_graph import limited
 from torch_geometric.datasets import HeterophilousGraphDataset
 
-from experiments.harness import RunStore, markdown_table, write_atomic
+from experiments.harness import RunStore
 from experiments.memory import run_isolated
 from graphcon_ode.datasets import MissingDatasetError, resolve_data_root
-from graphcon_ode.datasets.node import cache_root
+from graphcon_ode.datasets.storage import cache_root
+from graphcon_ode.results import markdown_table, write_atomic
 
 COLUMNS = ["coupling", "mode", "steps", "seconds", "build_seconds", "peak_mib", "load_average", "note"]
 

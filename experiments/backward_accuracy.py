@@ -24,9 +24,10 @@ from pathlib import Path
 
 import torch
 
-from .gradient_workload import Workload, build, forward_backward, measure
-from .harness import RunStore, add_common_arguments, markdown_table, progress, write_results
-from .memory import run_isolated
+from experiments.gradient_workload import Workload, build, forward_backward, measure
+from experiments.harness import RunStore, add_common_arguments, progress
+from experiments.memory import run_isolated
+from graphcon_ode.results import markdown_table, write_results
 
 SETTINGS: dict[str, tuple[float, float, float]] = {
     "undamped": (0.0, 1.0, 0.05),
@@ -45,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/backward-accuracy")
     parser.add_argument("--steps", type=int, nargs="+", help=f"depths N (default {STEPS}; --quick {QUICK_STEPS})")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES, help="backward modes to measure")
-    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
+                        help="the workloads (graph size, α, Δt) whose gradients are compared")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per measurement")
 
 

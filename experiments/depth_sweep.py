@@ -15,8 +15,8 @@ import dataclasses
 from pathlib import Path
 
 from experiments.grand_depth import PROTOCOLS, run_fixed, run_sweep, write_grand_results
-from experiments.harness import RunStore, add_common_arguments, given, quick, write_results
-from experiments.node_classification import (
+from experiments.harness import RunStore, add_common_arguments
+from experiments.node_experiment import (
     add_settings_arguments,
     grid,
     load_task,
@@ -26,6 +26,8 @@ from experiments.node_classification import (
     summary_row,
     sweep,
 )
+from graphcon_ode.cli.arguments import UsageError, given, quick
+from graphcon_ode.results import write_results
 
 DEPTHS = (2, 4, 8, 16, 32, 64)
 PAPER_TABLE8 = {
@@ -38,11 +40,16 @@ MODELS = {"graphcon-gcn": "graphcon-gcn", "gcn-dropedge": "gcn"}
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/depth_sweep")
     parser.add_argument("--depths", type=int, nargs="+", default=list(DEPTHS), help="numbers of layers N")
-    parser.add_argument("--model", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--model", nargs="+", default=list(MODELS), choices=list(MODELS),
+                        help="GraphCON-GCN and/or the GCN+DropEdge baseline")
     parser.add_argument("--splits", type=int, default=5, help="random splits per depth (default 5)")
     parser.add_argument("--inits", type=int, default=1, help="initialisations per split (default 1)")
     parser.add_argument("--drop-edge-rate", type=float, default=0.3,
                         help="fraction of edges DropEdge removes per step (default 0.3)")
+    parser.add_argument("--horizon", type=float, default=None,
+                        help="GraphCON-GCN: the end time T of the solve; the step is then Δt = min(1, T/N), so "
+                             "deeper networks take finer steps of one ODE instead of more unit steps (default: "
+                             "none, Δt from --step-size or the dataset's settings at every depth)")
     add_settings_arguments(parser)
     parser.add_argument("--grand", nargs="+", default=[], choices=PROTOCOLS,
                         help="official and/or faithful: instead of the models above, the authors' depth-study "
@@ -59,6 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def datasets(args: argparse.Namespace) -> list[str]:
     """The datasets the command reads (their raw files are checked before any run)."""
     return ["cora"]
+
+
+def check(args: argparse.Namespace) -> None:
+    if args.horizon is not None and args.step_size is not None:
+        raise UsageError("--horizon: sets the step size from the depth (Δt = min(1, T/N)); give it or --step-size, "
+                         "not both")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         model = MODELS[name]
         extra = {"drop_edge": args.drop_edge_rate} if name == "gcn-dropedge" else {}
         for depth in depths:
+            if args.horizon is not None and name == "graphcon-gcn":
+                extra = {"step_size": min(1.0, args.horizon / depth)}
             settings = settings_for("cora", model, {**overrides, **extra, "layers": depth})
             cells.append((name, model, depth, settings))
     jobs = [(model, settings, split, init) for _, model, _, settings in cells

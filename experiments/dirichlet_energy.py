@@ -21,10 +21,12 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from experiments.harness import RunStore, add_common_arguments, quick, write_atomic, write_png, write_results
+from experiments.harness import RunStore, add_common_arguments
 from graphcon_ode.claims import graphs
 from graphcon_ode.claims.dirichlet_figure import layerwise_features
+from graphcon_ode.cli.arguments import quick
 from graphcon_ode.energy import dirichlet_energy
+from graphcon_ode.results import write_atomic, write_png, write_results
 
 CHANNELS = 16
 ALPHAS = (0.0, 0.5)

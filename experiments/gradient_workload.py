@@ -16,11 +16,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from experiments.memory import PeakMemory
 from graphcon_ode import GCN, GraphCONField, odeint
-from graphcon_ode.field import BoundGraphCONField
 from graphcon_ode.datasets.synthetic import contextual_sbm
-
-from .memory import PeakMemory
+from graphcon_ode.field import BoundGraphCONField
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def forward_backward(workload: Workload, instance: Instance, mode: str,
     instance.field.zero_grad(set_to_none=True)
     t = torch.tensor([0.0, workload.steps * workload.step_size], dtype=x0.dtype, device=x0.device)
     start = time.perf_counter()
-    (xs, _), stats = odeint(instance.bound, (x0, y0), t, method="imex", adjoint=mode,
+    (xs, _), stats = odeint(instance.bound, (x0, y0), t, method="imex", backward=mode,
                             options={"step_size": workload.step_size, **(options or {})}, return_stats=True)
     xs[-1].pow(2).mean().backward()
     if x0.is_cuda:

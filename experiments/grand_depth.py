@@ -30,10 +30,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from experiments.harness import RunStore, mean_std, progress, write_results
+from experiments.harness import RunStore, mean_std, progress
 from experiments.node_experiment import Task, load_task
+from graphcon_ode.metrics import accuracy
 from graphcon_ode.models.grand import GrandGraphCONModel
-from graphcon_ode.training.loop import OPTIMIZERS, accuracy
+from graphcon_ode.results import write_results
+from graphcon_ode.training.loop import OPTIMIZERS
 
 PROTOCOLS = ("official", "faithful")
 SEARCH_SPACE = {"lr": (0.01, 0.1), "weight_decay": (0.001, 0.1), "input_dropout": (0.0, 0.5),
@@ -52,7 +54,7 @@ def draw_hyperparameters(seed: int, depth: int, draw: int) -> dict[str, float]:
 
 
 def _scores(logits: torch.Tensor, y: torch.Tensor, masks: tuple[torch.Tensor, ...]) -> tuple[float, float]:
-    return accuracy(logits, y, masks[1]), accuracy(logits, y, masks[2])
+    return accuracy(logits[masks[1]], y[masks[1]]), accuracy(logits[masks[2]], y[masks[2]])
 
 
 def train_and_score(task: Task, depth: int, hyper: dict[str, float], split: int, init_seed: int,

@@ -28,7 +28,9 @@ from experiments.graph_level import (
     summary_row,
     sweep,
 )
-from experiments.harness import RunStore, add_common_arguments, quick, write_results
+from experiments.harness import RunStore, add_common_arguments
+from graphcon_ode.cli.arguments import quick
+from graphcon_ode.results import write_results
 
 DEPTHS = {"zinc": (5, 10, 15, 20), "mnist-superpixels": (4, 8, 16, 32)}
 PAPER_DEPTH = {  # Tables 6 (MAE) and 7 (accuracy in %), one number per cell
@@ -43,8 +45,10 @@ GRAPH_LEVEL = tuple(name for name, info in DATASETS.items() if info.level == "gr
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/graph_depth_sweep")
-    parser.add_argument("--dataset", nargs="+", default=["zinc-moses", "mnist5k-superpixels"], choices=GRAPH_LEVEL)
-    parser.add_argument("--model", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--dataset", nargs="+", default=["zinc-moses", "mnist5k-superpixels"], choices=GRAPH_LEVEL,
+                        help="graph-level sets (the offline stand-ins by default)")
+    parser.add_argument("--model", nargs="+", default=list(MODELS), choices=MODELS,
+                        help="GraphCON models and their plain-GNN baselines")
     parser.add_argument("--depths", type=int, nargs="+", default=None,
                         help="numbers of layers N (default: Table 6's 5 10 15 20 on molecules, Table 7's "
                              "4 8 16 32 on superpixels)")

@@ -6,7 +6,7 @@ micro-F1 in % (Table 3). ``zinc-moses`` and ``mnist5k-superpixels`` are the libr
 and MNIST superpixels (see :mod:`graphcon_ode.datasets.graph`); their rows carry the paper's number of the
 original dataset beside them under ``paper_dataset`` "… (a different dataset)", never as the same benchmark.
 
-Every run trains with :func:`graphcon_ode.training.graph_loop.fit_graph_model` on the dataset's fixed split and reports
+Every run trains with :func:`graphcon_ode.training.loop.fit_graph_model` on the dataset's fixed split and reports
 the test metric at the epoch of best validation metric; runs differ by their initialisation seed. ``*_graphs``
 settings train, select and test on a fixed random subset of a split (the same subset for every model and seed),
 the reduced protocol that CPU-only runs and ``--quick`` use.
@@ -26,22 +26,16 @@ from torch import nn
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
-from experiments.harness import (
-    RunStore,
-    add_common_arguments,
-    given,
-    mean_std,
-    progress,
-    quick,
-    settings_key,
-    write_results,
-)
+from experiments import harness
+from experiments.harness import RunStore, add_common_arguments, mean_std, progress, settings_key
 from graphcon_ode.activations import ACTIVATIONS
+from graphcon_ode.cli.arguments import UsageError, given, quick
 from graphcon_ode.datasets.graph import load_graph_dataset
-from graphcon_ode.models.graph import POOLS, GNNGraphModel, GraphCONGraphModel
-from graphcon_ode.training.graph_loop import TASKS, Plateau, fit_graph_model
-from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
-from graphcon_ode.cli.arguments import UsageError
+from graphcon_ode.models import names
+from graphcon_ode.models.graph import POOLS
+from graphcon_ode.results import write_results
+from graphcon_ode.training.loop import Plateau, fit_graph_model
+from graphcon_ode.training.tasks import TASKS
 
 MODELS = ("gcn", "gat", "graphcon-gcn", "graphcon-gat", "graphcon-gin", "graphcon-gatedgcn", "graphcon-sage")
 PUBLISHED = "the authors' published settings"
@@ -50,7 +44,7 @@ CHOSEN = "chosen here (the paper gives none)"
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """How a dataset is learned: ``task`` (a key of :data:`graphcon_ode.training.graph_loop.TASKS`), ``level``
+    """How a dataset is learned: ``task`` (a key of :data:`graphcon_ode.training.tasks.TASKS`), ``level``
     ("graph" or "node"), and the paper's dataset it reproduces (``paper``) or stands in for (``stand_in_for``)."""
 
     task: str
@@ -241,37 +235,22 @@ def load_graph_task(dataset: str, data_root: str | None, settings: GraphSettings
 
 
 def build_model(model: str, settings: GraphSettings, task: GraphTask) -> nn.Module:
-    """The network ``model`` ∈ :data:`MODELS` for ``task``: graph-level models, or node models on PPI."""
+    """The network ``model`` (:mod:`graphcon_ode.models.names`) for ``task``: graph-level models, or node models
+    on PPI."""
     s = settings
-    if model not in MODELS:
-        raise ValueError(f"model: unknown model {model!r}; known: {', '.join(MODELS)}")
     if s.activation and s.activation not in ACTIVATIONS:
         raise ValueError(f"activation: unknown activation {s.activation!r}; known: {', '.join(ACTIVATIONS)}")
-    coupling = model.removeprefix("graphcon-")
-    activation = {"activation": ACTIVATIONS[s.activation]} if s.activation else {}
+    common = {"num_layers": s.layers, "step_size": s.step_size, "alpha": s.alpha, "gamma": s.gamma,
+              "heads": s.heads, "dropout": s.dropout, "input_dropout": s.input_dropout,
+              "step_dropout": s.step_dropout, "method": s.method, "backward": s.backward,
+              **({"activation": ACTIVATIONS[s.activation]} if s.activation else {})}
     if task.info.level == "node":
-        if model == "gcn":
-            return GCNNodeModel(task.in_channels, s.hidden, task.out_channels, num_layers=s.layers,
-                                dropout=s.dropout)
-        if model == "gat":
-            return GATNodeModel(task.in_channels, s.hidden, task.out_channels, num_layers=s.layers, heads=s.heads,
-                                dropout=s.dropout)
-        return GraphCONNodeModel(
-            task.in_channels, s.hidden, task.out_channels, coupling=coupling, num_layers=s.layers,
-            step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, heads=s.heads, dropout=s.dropout,
-            input_dropout=s.input_dropout, step_dropout=s.step_dropout, method=s.method, adjoint=s.backward,
-            **activation)
-    common = {"pool": s.pool, "readout_layers": s.readout_layers, "atom_vocabulary": task.atom_vocabulary,
-              "heads": s.heads, "dropout": s.dropout, "input_dropout": s.input_dropout}
-    if model in ("gcn", "gat"):
-        return GNNGraphModel(task.in_channels, s.hidden, task.out_channels, conv=model, num_layers=s.layers,
+        return names.build_model(model, task.in_channels, s.hidden, task.out_channels, table="node", **common)
+    edges = ({"edge_dim": task.edge_dim, "edge_vocabulary": task.edge_vocabulary}
+             if uses_edge_features(model, task) else {})
+    return names.build_model(model, task.in_channels, s.hidden, task.out_channels, table="graph", pool=s.pool,
+                             readout_layers=s.readout_layers, atom_vocabulary=task.atom_vocabulary, **edges,
                              **common)
-    edges = {"edge_dim": task.edge_dim, "edge_vocabulary": task.edge_vocabulary} if uses_edge_features(model,
-                                                                                                         task) else {}
-    return GraphCONGraphModel(
-        task.in_channels, s.hidden, task.out_channels, coupling=coupling, num_layers=s.layers,
-        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, step_dropout=s.step_dropout, method=s.method,
-        adjoint=s.backward, **activation, **edges, **common)
 
 
 def uses_edge_features(model: str, task: GraphTask) -> bool:
@@ -364,22 +343,12 @@ COLUMNS = ["dataset", "model", "metric", "layers", "mean", "std", "runs", "param
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     """One option per :class:`GraphSettings` field (``--hidden``, ``--train-graphs``, …) to override defaults."""
-    for field in dataclasses.fields(GraphSettings):
-        if field.name != "source":
-            kind = _yes_no if isinstance(field.default, bool) else type(field.default)
-            parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=None,
-                                help=f"override the default {field.name} of every selected model")
-
-
-def _yes_no(text: str) -> bool:
-    if text.lower() not in ("yes", "no", "true", "false", "1", "0"):
-        raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
-    return text.lower() in ("yes", "true", "1")
+    harness.add_settings_arguments(parser, GraphSettings, "model", {"pool": POOLS})
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(GraphSettings)
-            if f.name != "source" and getattr(args, f.name, None) is not None}
+    """The :class:`GraphSettings` fields given on the command line."""
+    return harness.overrides_from(args, GraphSettings)
 
 
 LOWEST = {"seeds": 1, "batch_size": 1, "readout_layers": 1, "plateau_patience": 0, "train_graphs": 0,
@@ -400,6 +369,13 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise UsageError(f"--min-lr: must be > 0, got {min_lr}")
     if pool is not None and pool not in POOLS:
         raise UsageError(f"--pool: unknown pooling {pool!r}; known: {', '.join(POOLS)}")
+    datasets = getattr(args, "dataset", None)
+    for dataset in [datasets] if isinstance(datasets, str) else datasets or []:
+        missing = [m for m in getattr(args, "model", None) or [] if (dataset, m) not in SETTINGS]
+        if missing:
+            known = [m for m in MODELS if (dataset, m) in SETTINGS]
+            raise UsageError(f"--model: no settings for {', '.join(missing)} on {dataset}; the models with "
+                             f"settings there: {', '.join(known)}")
 
 
 def add_table_arguments(parser: argparse.ArgumentParser, default_out: str, datasets: tuple[str, ...],

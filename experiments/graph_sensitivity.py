@@ -22,8 +22,10 @@ from experiments.graph_level import (
     summary_row,
     sweep,
 )
-from experiments.harness import RunStore, quick, write_results
-from experiments.sensitivity import plot
+from experiments.harness import RunStore
+from experiments.sensitivity_figure import plot
+from graphcon_ode.cli.arguments import quick
+from graphcon_ode.results import write_results
 
 LAYERS = 32
 FIXED_GAMMA = 0.76

@@ -19,14 +19,11 @@ from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
-from graphcon_ode.results import markdown_table, write_atomic, write_png, write_results
-from graphcon_ode.cli.arguments import given, quick
+from graphcon_ode.cli.arguments import yes_no
+from graphcon_ode.results import write_atomic
 
 T = TypeVar("T")
 Row = dict[str, Any]
-
-__all__ = ["RunStore", "add_common_arguments", "markdown_table", "mean_std", "progress", "given", "quick", "sweep_bar",
-           "write_atomic", "write_png", "write_results"]
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
@@ -36,6 +33,27 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> N
                         help="folder of the raw datasets (default: $GRAPHCON_DATA)")
     parser.add_argument("--out", default=default_out, help=f"output folder (default: {default_out})")
     parser.add_argument("--seed", type=int, default=0, help="base random seed")
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser, settings: type, what: str,
+                           choices: dict[str, Iterable[str]] | None = None) -> None:
+    """One option per field of the dataclass ``settings`` (``--hidden``, ``--weight-decay``, …; not ``source``)
+    that overrides the field's default for every selected ``what``: booleans take yes/no, a field named in
+    ``choices`` takes only those names (so a wrong one is refused before any work)."""
+    for field in dataclasses.fields(settings):
+        if field.name == "source":
+            continue
+        kind = yes_no if isinstance(field.default, bool) else type(field.default)
+        known = (choices or {}).get(field.name)
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=None,
+                            choices=None if known is None else list(known),
+                            help=f"override the default {field.name} of every selected {what} (default: its own)")
+
+
+def overrides_from(args: argparse.Namespace, settings: type) -> dict[str, Any]:
+    """The fields of ``settings`` given on the command line (see :func:`add_settings_arguments`)."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(settings)
+            if f.name != "source" and getattr(args, f.name, None) is not None}
 
 
 class RunStore:

@@ -15,14 +15,9 @@ library's own protocol (eval-mode validation loss, patience reset at every impro
 
 from __future__ import annotations
 
-import math
-
-import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from graphcon_ode.training.loop import OPTIMIZERS, FitResult, accuracy
+from graphcon_ode.training.loop import FitResult, FullBatch, Selection, fit
 
 PROTOCOLS = ("clean", "official")
 OFFICIAL_DROPOUT = {"dropout": 0.3, "input_dropout": 0.3, "step_dropout": 0.3}
@@ -39,35 +34,19 @@ def check_protocol(protocol: str, dataset: str, model: str) -> None:
                          f"({', '.join(OFFICIAL_MODELS)} on {', '.join(OFFICIAL_DATASETS)}), not {model} on {dataset}")
 
 
+def official_selection(patience: int | None) -> Selection:
+    """The script's selection: the lowest training-mode validation loss (strictly below every earlier one, from +∞),
+    a cumulative patience counter, and the last epoch's weights left in the model."""
+    return Selection("val_loss", patience, cumulative=True, must_improve=True, restore=False)
+
+
 def fit_official(model: nn.Module, x: Tensor, edge_index: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
                  test_mask: Tensor, *, epochs: int, lr: float, weight_decay: float, optimizer: str = "adam",
                  patience: int | None = 100, select: str = "val_loss", progress: str | None = None) -> FitResult:
-    """Full-batch training under the script's semantics (module docstring); the scores of the epoch with the lowest
-    training-mode validation loss."""
+    """:func:`~graphcon_ode.training.loop.fit` under the script's semantics (module docstring): full batch, the
+    validation loss of the training-mode pass, :func:`official_selection`."""
     if select != "val_loss":
         raise ValueError(f"select: the official protocol selects on the validation loss, got {select!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer: unknown optimizer {optimizer!r}; known: {sorted(OPTIMIZERS)}")
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
-    best = FitResult(0, 0, 0.0, 0.0, 0.0, math.inf)
-    non_improving = 0
-    epoch = 0
-    for epoch in tqdm(range(epochs), desc=progress, leave=False, disable=progress is None):
-        model.train()
-        opt.zero_grad()
-        out = model(x, edge_index)
-        F.cross_entropy(out[train_mask], y[train_mask]).backward()
-        opt.step()
-        val_loss = float(F.cross_entropy(out[val_mask].detach(), y[val_mask]))
-        model.eval()
-        with torch.no_grad():
-            logits = model(x, edge_index)
-        if val_loss < best.val_loss:
-            best = FitResult(epoch, 0, accuracy(logits, y, train_mask), accuracy(logits, y, val_mask),
-                             accuracy(logits, y, test_mask), val_loss)
-        else:
-            non_improving += 1
-        if patience is not None and non_improving == patience:
-            break
-    best.epochs_run = epoch + 1
-    return best
+    data = FullBatch(x, edge_index, y, (train_mask, val_mask, test_mask), val_loss_from_training=True)
+    return fit(model, data, "classification", epochs=epochs, lr=lr, weight_decay=weight_decay, optimizer=optimizer,
+               selection=official_selection(patience), progress=progress)

@@ -9,7 +9,7 @@ Models: the re-stated baselines of Platonov et al. (:mod:`graphcon_ode.models.re
 gat, gat-sep; residual blocks with layer norm) and GraphCON with four couplings: eq. (5)'s GCN, GAT, and the
 ego/neighbour-separated :mod:`graphcon_ode.couplings.sep` (mean → "graphcon-sep", attention →
 "graphcon-gat-sep"). Their settings (:data:`SETTINGS`) were chosen on the validation parts of the splits only,
-by the search in :mod:`experiments.heterophily_search`; docs/heterophily.md records it.
+by the search in :mod:`experiments.heterophily_search`; docs/results/heterophily.md records it.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from torch import nn
 
 from experiments.harness import RunStore, mean_std, progress, settings_key
 from graphcon_ode.activations import get_activation
-from graphcon_ode.training.binary import fit_binary_node_classifier
+from graphcon_ode.cli.arguments import yes_no
 from graphcon_ode.datasets import geom_gcn_split, load_dataset
-from graphcon_ode.models.residual import HeterophilyBaseline
-from graphcon_ode.models import GraphCONNodeModel
-from graphcon_ode.training.loop import fit_node_classifier
+from graphcon_ode.models import names
+from graphcon_ode.training.loop import fit_binary_node_classifier, fit_node_classifier
 
 HETEROPHILOUS = ("minesweeper", "tolokers", "roman-empire", "amazon-ratings", "questions")
 BINARY = ("minesweeper", "tolokers", "questions")
@@ -78,7 +77,7 @@ class HeterophilySettings:
 
 
 _DEFAULT = HeterophilySettings()
-# Chosen by validation ROC AUC on minesweeper's split 0 (docs/heterophily.md lists every candidate and its score);
+# Chosen by validation ROC AUC on minesweeper's split 0 (docs/results/heterophily.md lists every candidate and score);
 # tolokers and the sets not available offline take minesweeper's choice.
 _CHOSEN = {
     "gcn": dataclasses.replace(_DEFAULT, layers=4),
@@ -106,19 +105,15 @@ def settings_for(dataset: str, model: str, overrides: dict[str, Any] | None = No
 
 
 def build_model(model: str, settings: HeterophilySettings, in_channels: int, out_channels: int) -> nn.Module:
-    """The network ``model`` ∈ :data:`MODELS` with ``settings``."""
+    """The network ``model`` of the heterophilous benchmark (:mod:`graphcon_ode.models.names`) with ``settings``."""
     s = settings
-    if model in BASELINES:
-        return HeterophilyBaseline(in_channels, s.hidden, out_channels, block=BASELINES[model], num_layers=s.layers,
-                                   heads=s.heads, dropout=s.dropout)
-    if model not in GRAPHCON:
-        raise ValueError(f"model: unknown model {model!r}; known: {', '.join(MODELS)}")
-    coupling = GRAPHCON[model]
+    coupling = names.resolve_model(model, "heterophilous").coupling or ""
     options = {"norm": s.norm} if coupling.startswith("sep") else {}
-    return GraphCONNodeModel(
-        in_channels, s.hidden, out_channels, coupling=coupling, coupling_options=options, num_layers=s.layers,
-        step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=get_activation(s.activation), heads=s.heads,
-        per_step_weights=s.per_step, dropout=s.dropout, step_dropout=s.step_dropout)
+    return names.build_model(
+        model, in_channels, s.hidden, out_channels, table="heterophilous", coupling_options=options,
+        num_layers=s.layers, step_size=s.step_size, alpha=s.alpha, gamma=s.gamma,
+        activation=get_activation(s.activation), heads=s.heads, per_step_weights=s.per_step, dropout=s.dropout,
+        step_dropout=s.step_dropout)
 
 
 def train_once(dataset: str, data: Any, model: str, settings: HeterophilySettings, split: int,
@@ -135,12 +130,12 @@ def train_once(dataset: str, data: Any, model: str, settings: HeterophilySetting
     start = time.perf_counter()
     if binary:
         result = fit_binary_node_classifier(net, data.x, data.edge_index, data.y, train, val, test, **options)
-        scores = {"metric": "roc_auc", "test": result.test_roc_auc, "val": result.val_roc_auc,
-                  "train": result.train_roc_auc}
+        scores = {"metric": "roc_auc", "test": result.test_score, "val": result.val_score,
+                  "train": result.train_score}
     else:
         result = fit_node_classifier(net, data.x, data.edge_index, data.y, train, val, test, **options)
-        scores = {"metric": "accuracy", "test": result.test_accuracy, "val": result.val_accuracy,
-                  "train": result.train_accuracy}
+        scores = {"metric": "accuracy", "test": result.test_score, "val": result.val_score,
+                  "train": result.train_score}
     seconds = time.perf_counter() - start
     return {"dataset": dataset, "model": model, "split": split, "init_seed": init_seed, "settings": settings.key(),
             "hyperparameters": dataclasses.asdict(settings), **scores, "best_epoch": result.best_epoch,
@@ -152,15 +147,11 @@ def run_key(dataset: str, model: str, settings: HeterophilySettings, split: int,
     return f"{dataset}/{model}/{settings.key()}/split{split}/init{init_seed}"
 
 
-def _yes(text: str) -> bool:
-    return text.lower() in ("yes", "true", "1")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the heterophilous sets that the Table 1/2 settings lack."""
-    parser.add_argument("--norm", type=_yes, default=None,
+    parser.add_argument("--norm", type=yes_no, default=None,
                         help="heterophilous sets: layer norm inside a -sep coupling's force (yes/no)")
-    parser.add_argument("--per-step", type=_yes, default=None,
+    parser.add_argument("--per-step", type=yes_no, default=None,
                         help="heterophilous sets: one GraphCON coupling weight set per step (yes/no)")
 
 

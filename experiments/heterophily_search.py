@@ -14,9 +14,10 @@ import argparse
 import json
 from typing import Any
 
-from experiments.harness import RunStore, mean_std, progress, write_results
+from experiments.harness import RunStore, mean_std, progress
 from experiments.heterophily import HETEROPHILOUS, MODELS, run_key, settings_for, train_once
 from graphcon_ode.datasets import load_dataset
+from graphcon_ode.results import write_results
 
 # The baselines vary their depth; GraphCON its depth N, the damping/frequency/step (α, γ, Δt) and the layer norm
 # inside the force. With α = γ = Δt = 1, eq. (4) reduces to X^{n+1} = σ(F(X^n)), a plain stack without skip

@@ -25,9 +25,10 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from experiments.graph_level import load_graph_task, settings_for, train_model
-from experiments.harness import add_common_arguments, quick, write_png, write_results
+from experiments.harness import add_common_arguments
+from graphcon_ode.cli.arguments import UsageError, quick
 from graphcon_ode.odeint import odeint
-from graphcon_ode.cli.arguments import UsageError
+from graphcon_ode.results import write_png, write_results
 
 DEFAULTS = {"layers": 20, "hidden": 64, "epochs": 20, "train_graphs": 1000, "val_graphs": 250, "test_graphs": 100}
 QUICK = {"layers": 4, "hidden": 16, "epochs": 1, "train_graphs": 64, "val_graphs": 16, "test_graphs": 8}
@@ -35,7 +36,8 @@ QUICK = {"layers": 4, "hidden": 16, "epochs": 1, "train_graphs": 64, "val_graphs
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/illustrate")
-    parser.add_argument("--dataset", default="zinc-moses", choices=("zinc-moses", "zinc"))
+    parser.add_argument("--dataset", default="zinc-moses", choices=("zinc-moses", "zinc"),
+                        help="molecules to train on and draw one of")
     parser.add_argument("--molecule", type=int, default=0, help="index of the molecule in the test subset")
     parser.add_argument("--times", type=int, nargs="+", default=None,
                         help="steps n drawn as panels (default: 0, N/4, N/2, 3N/4, N)")

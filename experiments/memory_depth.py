@@ -20,11 +20,11 @@ import math
 from functools import partial
 from pathlib import Path
 
+from experiments.gradient_workload import Workload, measure
+from experiments.harness import RunStore, add_common_arguments, progress
+from experiments.memory import run_isolated
+from graphcon_ode.results import markdown_table, write_results
 from solvers import BACKWARD_MODES
-
-from .gradient_workload import Workload, measure
-from .harness import RunStore, add_common_arguments, markdown_table, progress, write_results
-from .memory import run_isolated
 
 MODES = list(BACKWARD_MODES)
 STEPS = [8, 32, 128, 512, 2048]
@@ -38,11 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, nargs="+", help=f"depths N (default {STEPS}; --quick {QUICK_STEPS})")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES, help="backward modes to measure")
     parser.add_argument("--nodes", type=int, help="graph size (default 20000; --quick 2000)")
-    parser.add_argument("--channels", type=int, default=32)
+    parser.add_argument("--channels", type=int, default=32, help="feature channels m of the state")
     parser.add_argument("--degree", type=float, default=10.0, help="average node degree of the generated graph")
-    parser.add_argument("--alpha", type=float, default=0.5)
-    parser.add_argument("--gamma", type=float, default=1.0)
-    parser.add_argument("--step-size", type=float, default=0.05)
+    parser.add_argument("--alpha", type=float, default=0.5, help="damping α of eq. (3)")
+    parser.add_argument("--gamma", type=float, default=1.0, help="frequency control γ of eq. (3)")
+    parser.add_argument("--step-size", type=float, default=0.05, help="step Δt of eq. (4)")
     parser.add_argument("--max-mib", type=float, default=4096.0,
                         help="skip depths whose extrapolated peak exceeds this (MiB)")
     parser.add_argument("--max-seconds", type=float, default=900.0,

@@ -14,18 +14,14 @@ import dataclasses
 from pathlib import Path
 
 from experiments import heterophily
-from experiments.harness import RunStore, add_common_arguments, given, quick, sweep_bar, write_results
+from experiments.harness import RunStore, add_common_arguments, sweep_bar
 from experiments.node_experiment import (
-    ACTIVATIONS,
     HETEROPHILIC,
     HOMOPHILIC,
     MODELS,
-    PAPER,
     SETTINGS,
     Settings,
-    Task,
     add_settings_arguments,
-    build_model,
     grid,
     load_task,
     overrides_from,
@@ -33,16 +29,10 @@ from experiments.node_experiment import (
     settings_for,
     summary_row,
     sweep,
-    train_model,
-    train_once,
 )
+from graphcon_ode.cli.arguments import UsageError, given, quick
 from graphcon_ode.datasets import GEOM_GCN_SPLITS
-from graphcon_ode.cli.arguments import UsageError
-
-__all__ = ["ACTIVATIONS", "COLUMNS", "HETEROPHILIC", "HOMOPHILIC", "MODELS", "PAPER", "SETTINGS", "Settings", "Task",
-           "add_arguments", "add_settings_arguments", "build_model", "grid", "load_task", "overrides_from", "run",
-           "run_key", "settings_for", "summary_row", "sweep", "train_model", "train_once"]
-
+from graphcon_ode.results import write_results
 
 COLUMNS = ["dataset", "model", "metric", "mean", "std", "runs", "paper_mean", "paper_std", "within_paper_std",
            "settings"]
@@ -51,9 +41,12 @@ COLUMNS = ["dataset", "model", "metric", "mean", "std", "runs", "paper_mean", "p
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/node_classification")
     parser.add_argument("--dataset", nargs="+", default=["cora"],
-                        choices=HOMOPHILIC + HETEROPHILIC + heterophily.HETEROPHILOUS)
+                        choices=HOMOPHILIC + HETEROPHILIC + heterophily.HETEROPHILOUS, metavar="DATASET",
+                        help="datasets: Table 1's homophilic, Table 2's heterophilic or Platonov et al.'s "
+                             f"heterophilous sets ({', '.join(HOMOPHILIC + HETEROPHILIC + heterophily.HETEROPHILOUS)})")
     parser.add_argument("--model", nargs="+", default=["graphcon-gcn"],
-                        choices=MODELS + tuple(m for m in heterophily.MODELS if m not in MODELS))
+                        choices=MODELS + tuple(m for m in heterophily.MODELS if m not in MODELS), metavar="MODEL",
+                        help="models: " + ", ".join(MODELS + tuple(m for m in heterophily.MODELS if m not in MODELS)))
     parser.add_argument("--splits", type=int, default=None,
                         help="number of splits (default: 5 random splits for Table 1, the 10 geom-gcn splits for "
                              "Table 2)")

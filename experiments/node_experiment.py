@@ -29,11 +29,12 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from experiments import harness
 from experiments.harness import RunStore, mean_std, progress, settings_key
-from experiments.heterophilic_official import OFFICIAL_DROPOUT, check_protocol, fit_official
+from experiments.heterophilic_official import OFFICIAL_DROPOUT, PROTOCOLS, check_protocol, fit_official
 from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.datasets import geom_gcn_split, largest_connected_component, load_dataset, random_split
-from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
+from graphcon_ode.models import names
 from graphcon_ode.training.loop import FitResult, fit_node_classifier
 
 HOMOPHILIC = ("cora", "citeseer", "pubmed")
@@ -58,6 +59,9 @@ PAPER: dict[tuple[str, str], tuple[float, float]] = {
     ("texas", "graphcon-gcn"): (85.4, 4.2), ("wisconsin", "graphcon-gcn"): (87.8, 3.3),
     ("cornell", "graphcon-gcn"): (84.3, 4.8),
 }
+
+
+GAT_FORMS = ("library", "authors")
 
 
 @dataclass(frozen=True)
@@ -183,34 +187,29 @@ def settings_for(dataset: str, model: str, overrides: dict[str, Any] | None = No
 
 
 def build_model(model: str, settings: Settings, in_channels: int, classes: int) -> nn.Module:
-    """The network ``model`` ∈ :data:`MODELS` with ``settings``."""
+    """The network ``model`` (:mod:`graphcon_ode.models.names`) with ``settings``."""
     s = settings
-    if model == "gcn":
-        return GCNNodeModel(in_channels, s.hidden, classes, num_layers=s.layers, dropout=s.dropout,
-                            drop_edge=s.drop_edge)
-    if model == "gat":
-        return GATNodeModel(in_channels, s.hidden, classes, num_layers=s.layers, heads=s.heads, dropout=s.dropout)
-    couplings: dict[str, tuple[str, dict[str, Any], str]] = {
-        "graphcon-gcn": ("gcn", {"residual": s.residual or None}, "relu"),
-        "graphcon-gat": ("gat", {"residual": bool(s.residual), "dropout": s.attention_dropout}, "elu"),
-        "graphcon-tran": ("transformer", {"attention": s.attention, "fixed": s.attention_fixed,
-                                          "attention_channels": s.attention_channels or None}, "identity"),
-    }
-    if model not in couplings:
-        raise ValueError(f"model: unknown model {model!r}; known: {', '.join(MODELS)}")
-    coupling, options, activation = couplings[model]
-    if s.gat_form not in ("library", "authors"):
-        raise ValueError(f"gat_form: expected 'library' or 'authors', got {s.gat_form!r}")
-    if model == "graphcon-gat" and s.gat_form == "authors":
-        coupling, options, activation = "gat-authors", {"dropout": s.attention_dropout}, "identity"
+    if s.gat_form not in GAT_FORMS:
+        raise ValueError(f"gat_form: expected one of {GAT_FORMS}, got {s.gat_form!r}")
     if s.activation and s.activation not in ACTIVATIONS:
         raise ValueError(f"activation: unknown activation {s.activation!r}; known: {', '.join(ACTIVATIONS)}")
-    return GraphCONNodeModel(
-        in_channels, s.hidden, classes, coupling=coupling, coupling_options=options, num_layers=s.layers,
+    name = "graphcon-gat-authors" if model == "graphcon-gat" and s.gat_form == "authors" else model
+    coupling = names.resolve_model(name).coupling
+    # The coupling's options under these settings, and σ when ``activation`` is empty (the model's own).
+    couplings: dict[str, tuple[dict[str, Any], str]] = {
+        "gcn": ({"residual": s.residual or None}, "relu"),
+        "gat": ({"residual": bool(s.residual), "dropout": s.attention_dropout}, "elu"),
+        "gat-authors": ({"dropout": s.attention_dropout}, "identity"),
+        "transformer": ({"attention": s.attention, "fixed": s.attention_fixed,
+                         "attention_channels": s.attention_channels or None}, "identity"),
+    }
+    options, activation = couplings.get(coupling, ({}, "relu"))
+    return names.build_model(
+        name, in_channels, s.hidden, classes, coupling_options=options, num_layers=s.layers,
         step_size=s.step_size, alpha=s.alpha, gamma=s.gamma, activation=ACTIVATIONS[s.activation or activation],
         heads=s.heads, dropout=s.dropout, input_dropout=s.input_dropout, step_dropout=s.step_dropout,
-        encoder_activation=torch.relu if s.encoder_activation else None, uniform_init=s.uniform_init,
-        method=s.method, rtol=s.rtol, atol=s.atol, adjoint=s.backward,
+        drop_edge=s.drop_edge, encoder_activation=torch.relu if s.encoder_activation else None,
+        uniform_init=s.uniform_init, method=s.method, rtol=s.rtol, atol=s.atol, backward=s.backward,
         initial_velocity="independent_dropout" if s.protocol == "official" else "position",
     )
 
@@ -264,8 +263,8 @@ def train_once(task: Task, model: str, settings: Settings, split: int, init_seed
     return {
         "dataset": task.dataset, "model": model, "split": split, "split_seed": task.splits[split][0],
         "init_seed": init_seed, "settings": settings.key(), "hyperparameters": dataclasses.asdict(settings),
-        "test_accuracy": result.test_accuracy,
-        "val_accuracy": result.val_accuracy, "train_accuracy": result.train_accuracy,
+        "test_accuracy": result.test_score,
+        "val_accuracy": result.val_score, "train_accuracy": result.train_score,
         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
         "seconds": round(seconds, 2),
     }
@@ -312,19 +311,9 @@ def grid(num_splits: int, num_inits: int, seed: int) -> Iterator[tuple[int, int]
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     """One option per :class:`Settings` field (``--hidden``, ``--weight-decay``, …) to override the defaults."""
-    for field in dataclasses.fields(Settings):
-        if field.name != "source":
-            kind = _yes_no if isinstance(field.default, bool) else type(field.default)
-            parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=None,
-                                help=f"override the default {field.name} of every selected pair")
-
-
-def _yes_no(text: str) -> bool:
-    if text.lower() not in ("yes", "no", "true", "false", "1", "0"):
-        raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
-    return text.lower() in ("yes", "true", "1")
+    harness.add_settings_arguments(parser, Settings, "pair", {"protocol": PROTOCOLS, "gat_form": GAT_FORMS})
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings)
-            if f.name != "source" and getattr(args, f.name, None) is not None}
+    """The :class:`Settings` fields given on the command line."""
+    return harness.overrides_from(args, Settings)

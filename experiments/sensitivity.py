@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
-from experiments.harness import RunStore, add_common_arguments, given, quick, write_png, write_results
-from experiments.node_classification import (
+from experiments import graph_sensitivity
+from experiments.harness import RunStore, add_common_arguments
+from experiments.node_experiment import (
     HETEROPHILIC,
     HOMOPHILIC,
     add_settings_arguments,
@@ -29,6 +28,9 @@ from experiments.node_classification import (
     summary_row,
     sweep,
 )
+from experiments.sensitivity_figure import plot
+from graphcon_ode.cli.arguments import given, quick
+from graphcon_ode.results import write_results
 
 VALUES = tuple(round(0.2 * i, 1) for i in range(11))
 GRAPH_DATASETS = ("mnist5k-superpixels", "mnist-superpixels")
@@ -36,7 +38,8 @@ GRAPH_DATASETS = ("mnist5k-superpixels", "mnist-superpixels")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/sensitivity")
-    parser.add_argument("--dataset", default="cora", choices=HOMOPHILIC + HETEROPHILIC + GRAPH_DATASETS)
+    parser.add_argument("--dataset", default="cora", choices=HOMOPHILIC + HETEROPHILIC + GRAPH_DATASETS,
+                        help="a node-classification set, or superpixel graphs for the paper's own setting")
     parser.add_argument("--values", type=float, nargs="+", default=list(VALUES),
                         help="values of the swept parameter (default 0, 0.2, …, 2)")
     parser.add_argument("--fixed-alpha", type=float, default=1.0, help="α while γ is swept (default 1)")
@@ -45,24 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--splits", type=int, default=2, help="splits per point (default 2)")
     parser.add_argument("--inits", type=int, default=1, help="initialisations per split (default 1)")
     add_settings_arguments(parser)
-    from experiments import graph_sensitivity
     graph_sensitivity.add_graph_arguments(parser)
-
-
-def plot(rows: list[dict], path: Path, dataset: str) -> None:
-    fig = Figure(figsize=(8, 3.2), dpi=100)
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, swept, fixed in zip(axes, ("alpha", "gamma"), ("gamma", "alpha")):
-        points = [r for r in rows if r["swept"] == swept]
-        ax.errorbar([r[swept] for r in points], [r["mean"] for r in points], yerr=[r["std"] for r in points],
-                    marker="o", capsize=3)
-        symbol = {"alpha": "α", "gamma": "γ"}
-        ax.set_xlabel(f"{symbol[swept]} ({symbol[fixed]} = {points[0][fixed]:g})")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel(f"test accuracy on {dataset} (%)")
-    fig.suptitle("GraphCON-GCN sensitivity to α and γ")
-    fig.tight_layout()
-    write_png(path, fig)
 
 
 def datasets(args: argparse.Namespace) -> list[str]:
@@ -74,7 +60,6 @@ def datasets(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     if args.dataset in GRAPH_DATASETS:
-        from experiments import graph_sensitivity
         return graph_sensitivity.run(args)
     fixed_gamma = 1.0 if args.fixed_gamma is None else args.fixed_gamma
     values = quick(args, "values", [0.0, 1.0])

@@ -50,8 +50,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from torch import Tensor
 
-from experiments.harness import RunStore, add_common_arguments, progress, quick, write_png, write_results
-from experiments.node_classification import (
+from experiments.harness import RunStore, add_common_arguments, progress
+from experiments.node_experiment import (
     HETEROPHILIC,
     HOMOPHILIC,
     Settings,
@@ -62,8 +62,10 @@ from experiments.node_classification import (
     train_model,
 )
 from graphcon_ode import GraphCONNodeModel, known_methods
+from graphcon_ode.cli.arguments import quick
+from graphcon_ode.metrics import accuracy
 from graphcon_ode.odeint import is_fixed_step
-from graphcon_ode.training.loop import accuracy
+from graphcon_ode.results import write_png, write_results
 from solvers import BACKWARD_MODES
 
 DATASETS = ("cora", "texas")
@@ -94,7 +96,8 @@ def configurations(methods: list[str], rtols: list[float], backwards: list[str],
 def with_solver(net: GraphCONNodeModel, method: str, rtol: float, dtype: torch.dtype) -> GraphCONNodeModel:
     """A copy of ``net`` in ``dtype`` that solves with the adaptive ``method`` at rtol = atol = ``rtol``."""
     copied = copy.deepcopy(net).to(dtype).eval()
-    copied.method, copied.options, copied.rtol, copied.atol = method, {}, rtol, rtol
+    block = copied.block
+    block.method, block.options, block.rtol, block.atol = method, {}, rtol, rtol
     return copied
 
 
@@ -127,7 +130,7 @@ def measure(task: Task, net: GraphCONNodeModel, split: int, reference_rtol: floa
     return {
         "nfe_forward": stats.nfe_forward, "nfe_backward": stats.nfe_backward, "steps": stats.steps,
         "state_error": relative_error(state, reference_state) if finite else None,
-        "accuracy_reference": accuracy(reference_logits, data.y, test),
+        "accuracy_reference": accuracy(reference_logits[test], data.y[test]),
         "reference_nfe": reference.last_stats.nfe_forward, "finite_state": finite,
         "reference_check": relative_error(looser_state, reference_state),
     }
@@ -147,7 +150,7 @@ def run_once(task: Task, model: str, settings: Settings, split: int, init_seed: 
         return {**record, "status": f"failed: {type(error).__name__}: {error}"}
     diverged = not (math.isfinite(result.val_loss) and record.pop("finite_state"))
     return {**record, "status": "diverged" if diverged else "ok",
-            "accuracy": None if diverged else result.test_accuracy, "val_accuracy": result.val_accuracy,
+            "accuracy": None if diverged else result.test_score, "val_accuracy": result.val_score,
             "best_epoch": result.best_epoch, "epochs": result.epochs_run,
             "seconds_per_epoch": seconds / result.epochs_run}
 
@@ -214,8 +217,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/solver_comparison")
-    parser.add_argument("--dataset", nargs="+", default=list(DATASETS), choices=HOMOPHILIC + HETEROPHILIC)
-    parser.add_argument("--model", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--dataset", nargs="+", default=list(DATASETS), choices=HOMOPHILIC + HETEROPHILIC,
+                        help="node-classification sets to train on")
+    parser.add_argument("--model", nargs="+", default=list(MODELS), choices=MODELS, help="GraphCON models to train")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=known_methods(),
                         help="methods to train with (default: %(default)s)")
     parser.add_argument("--rtols", type=float, nargs="+", default=list(RTOLS),

@@ -11,13 +11,12 @@ Importing the package registers the partitioned methods ("imex", …) as torchdi
 """
 
 import solvers as _solvers  # noqa: F401  (registers the partitioned methods with torchdiffeq)
-
 from graphcon_ode.couplings import GAT, GCN, Coupling, from_pyg
+from graphcon_ode.couplings.sep import SepAttention, SepMean
 from graphcon_ode.energy import dirichlet_energy
 from graphcon_ode.field import BoundGraphCONField, GraphCONField
 from graphcon_ode.models.node import GATNodeModel, GCNNodeModel, GraphCONNodeModel
 from graphcon_ode.odeint import known_methods, odeint
-from graphcon_ode.couplings.sep import SepAttention, SepMean
 
 __version__ = "0.1.0"
 

@@ -8,18 +8,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from solvers.registry import Registry
+
 
 def identity(x: Tensor) -> Tensor:
     """σ(x) = x (GRAND's linear diffusion, GraphCON-Tran's σ)."""
     return x
 
 
-ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+ACTIVATIONS: Registry[Callable[[Tensor], Tensor]] = Registry("activation", {
     "relu": torch.relu,
     "elu": F.elu,
     "tanh": torch.tanh,
     "identity": identity,
-}
+})
+"""Every activation by name; a new one is ``ACTIVATIONS.register(name, function)`` (a taken name is a ``KeyError``)."""
 
 
 def get_activation(name: str) -> Callable[[Tensor], Tensor]:

@@ -21,11 +21,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.conv import MessagePassing
 
-from solvers.system import as_number, scaled_sub
-
 from graphcon_ode.couplings.base import Coupling, from_pyg
 from graphcon_ode.graph_inputs import edge_list
 from graphcon_ode.sparse import SparseOperator
+from graphcon_ode.validation import boolean
+from solvers.system import as_number, scaled_sub
 
 Activation = Callable[[Tensor], Tensor]
 
@@ -95,6 +95,8 @@ class GraphCONField(nn.Module):
             raise TypeError(f"coupling: expected a Coupling or a PyG MessagePassing layer, "
                             f"got {type(coupling).__name__}")
         alpha, gamma = real_number("alpha", alpha), real_number("gamma", gamma)
+        allow_zero_gamma = boolean("allow_zero_gamma", allow_zero_gamma)
+        learn_alpha, learn_gamma = boolean("learn_alpha", learn_alpha), boolean("learn_gamma", learn_gamma)
         if not alpha >= 0:
             raise ValueError(f"alpha: the damping must be >= 0, got {alpha}")
         if not (gamma > 0 or (allow_zero_gamma and gamma == 0)):

@@ -2,28 +2,51 @@
 
 Every input is checked here and errors name the argument; inner code trusts its inputs. Partitioned methods
 (``imex`` — the paper's eq. (4) — and the other names in :data:`solvers.METHODS`) run in the library's own loop on
-the (X, Y) pair; every other name is a torchdiffeq method. The backward mode is a name too (``adjoint``):
+the (X, Y) pair; every other name is a torchdiffeq method. The backward mode is a name too (``backward``):
 ``False``/"backprop" (autograd through the steps), ``True``/"adjoint" (torchdiffeq's continuous adjoint), and
-the further modes of :data:`solvers.BACKWARD_MODES`.
+the further modes of :data:`solvers.BACKWARD_MODES`. ``adjoint=`` is the former spelling of ``backward=``.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from solvers import METHODS, BackwardMode, Problem, SolveStats, compat, get_backward_mode
+from graphcon_ode.field import GraphCONField
+from solvers import BACKWARD_MODES, METHODS, BackwardMode, Problem, SolveStats, compat, get_backward_mode
 from solvers.compat import SOLVERS
 from solvers.integrate import StepHook
 from solvers.options import check_keys
 
-from graphcon_ode.field import GraphCONField
-
 State = tuple[Tensor, Tensor]
+BackwardSpec = bool | str | BackwardMode
+"""A backward mode as ``odeint`` and the models take it: False/True, a name, or a mode object."""
+
+
+def backward_argument(backward: BackwardSpec | None, adjoint: BackwardSpec | None) -> BackwardSpec:
+    """The backward mode given as ``backward`` or, with a ``DeprecationWarning``, by its former name ``adjoint``;
+    neither given is False ("backprop")."""
+    if adjoint is None:
+        return False if backward is None else backward
+    if backward is not None:
+        raise TypeError("adjoint: pass the backward mode once, as backward= (adjoint= is its former name)")
+    warnings.warn("adjoint= is deprecated; pass the backward mode as backward= (same values)", DeprecationWarning,
+                  stacklevel=3)
+    return adjoint
+
+
+def backward_mode(backward: BackwardSpec) -> BackwardMode:
+    """The :class:`solvers.BackwardMode` that ``backward`` names (False, True, a name or a mode object)."""
+    try:
+        return get_backward_mode(backward)
+    except ValueError:
+        raise ValueError(f"backward: expected False, True, one of {sorted(BACKWARD_MODES)} or a backward mode "
+                         f"object such as Checkpoint(every=8), got {backward!r}") from None
 
 
 def known_methods() -> list[str]:
@@ -47,7 +70,8 @@ def odeint(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     options: dict[str, Any] | None = None,
-    adjoint: bool | str | BackwardMode = False,
+    backward: BackwardSpec | None = None,
+    adjoint: BackwardSpec | None = None,
     adjoint_method: str | None = None,
     adjoint_rtol: float | None = None,
     adjoint_atol: float | None = None,
@@ -67,10 +91,11 @@ def odeint(
         options: method options. A partitioned method needs ``{"step_size": Δt}`` with Δt no longer than the
             output interval, and accepts only its declared options plus those of the backward mode (e.g.
             ``"checkpoint_every"``); an unknown key is an error. torchdiffeq methods get the dict as it is.
-        adjoint: the backward mode: False/"backprop", True/"adjoint" (continuous adjoint), another name in
-            :data:`solvers.BACKWARD_MODES` ("checkpoint", "reversible", "exact_reversal"; see the README's
-            "Backward modes"), or a mode object with its options, e.g. ``Checkpoint(every=8)``,
+        backward: the backward mode: False/"backprop" (default), True/"adjoint" (continuous adjoint), another name in
+            :data:`solvers.BACKWARD_MODES` ("checkpoint", "reversible", "exact_reversal"; see
+            docs/reference/backward_modes.md), or a mode object with its options, e.g. ``Checkpoint(every=8)``,
             ``Reversible(anchor_every=26)``, ``ExactReversal(fraction_bits=40)``.
+        adjoint: the former name of ``backward`` (same values; a ``DeprecationWarning``).
         adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options, adjoint_params: passed to
             ``torchdiffeq.odeint_adjoint`` in the continuous adjoint mode.
         after_step: optional map applied to (X, Y) after every step of a partitioned method (e.g. dropout);
@@ -93,11 +118,11 @@ def odeint(
     if hasattr(func, "check_state"):
         func.check_state(x0)
     t = _check_times(t, x0)
-    mode = get_backward_mode(adjoint)
+    mode = backward_mode(backward_argument(backward, adjoint))
     options, mode = _check_options(method, options, mode, t)
     if after_step is not None and not (method in METHODS and mode.supports_after_step):
         raise ValueError(f"after_step: needs a partitioned method and a backward mode that supports it "
-                         f"(got method={method!r}, adjoint={adjoint!r})")
+                         f"(got method={method!r}, backward={mode.name!r})")
 
     adjoint_kwargs = {
         name: value for name, value in {
@@ -178,7 +203,7 @@ def _check_options(method: object, options: dict[str, Any] | None, mode: Backwar
         return options, mode
     mode_keys = type(mode).option_keys()
     method_keys = {o.name for o in METHODS[method].options}
-    check_keys(options, method_keys | set(mode_keys), f"method={method!r} with adjoint={mode.name!r}")
+    check_keys(options, method_keys | set(mode_keys), f"method={method!r} with backward={mode.name!r}")
     mode = mode.with_options({key: options.pop(key) for key in list(options) if key in mode_keys})
     step = options.get("step_size")
     if step is None and len(t) > 1:

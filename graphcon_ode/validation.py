@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 
 def positive_int(name: str, value: object) -> int:
     """``value`` as an int; ``TypeError`` naming ``name`` unless it is an integer (bool refused), ``ValueError``
@@ -19,3 +21,11 @@ def check_sizes(**sizes: object) -> None:
     """:func:`positive_int` for every keyword (e.g. ``in_channels=…, num_layers=…``)."""
     for name, value in sizes.items():
         positive_int(name, value)
+
+
+def boolean(name: str, value: object) -> bool:
+    """``value`` itself when it is a bool (numpy's included); ``TypeError`` naming ``name`` otherwise, so that a
+    string such as ``"False"`` is not taken for true."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)

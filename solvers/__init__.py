@@ -4,16 +4,19 @@ Graph-agnostic: nothing here knows about graphs. Importing the package registers
 ``torchdiffeq.odeint`` method name.
 """
 
-from .backward import BACKWARD_MODES, Backprop, ContinuousAdjoint, get_backward_mode
-from .checkpoint import Checkpoint
-from .exact_reversal import ExactReversal
+from .backward import BACKWARD_MODES, get_backward_mode
+from .backward.adjoint import ContinuousAdjoint
+from .backward.backprop import Backprop
+from .backward.base import BackwardMode
+from .backward.checkpoint import Checkpoint
+from .backward.exact_reversal import ExactReversal
+from .backward.reversible import Reversible
 from .grid import fixed_grid
 from .integrate import StepGrid, advance, integrate
 from .methods import Imex, ImexImplicit, PartitionedMethod, Verlet
 from .options import Option
-from .problem import BackwardMode, Problem
+from .problem import Problem
 from .registry import METHODS, get_method
-from .reversible import Reversible
 from .stats import SolveStats
 from .system import CountedFunction, PartitionedSystem, SplitSystem, TupleFunctionSystem, as_system, is_split
 from .torchdiffeq_bridge import register_with_torchdiffeq

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .grid import fixed_grid, interpolate, output_plan
+from .grid import MAX_STEPS, fixed_grid, interpolate, output_plan
 from .methods import PartitionedMethod
 from .system import PartitionedSystem
 
@@ -42,14 +42,15 @@ def check_finite(method: PartitionedMethod, system: PartitionedSystem, k: int, t
 class StepGrid:
     """The grid of a fixed-step solve (:func:`solvers.grid.fixed_grid`) and the outputs each step completes.
 
-    Step k goes from ``points[k]`` to ``points[k + 1]``; ``plan[k]`` lists the outputs it completes as
-    (index into t, slope) pairs (:func:`solvers.grid.output_plan`). ``times`` holds the points as a tensor in the
-    state's dtype and device, so that a method sees the same ``t`` whichever mode runs it.
+    Step k goes from ``points[k]`` to ``points[k + 1]`` (float64); ``plan[k]`` lists the outputs it completes as
+    (index into t, slope) pairs (:func:`solvers.grid.output_plan`). ``times`` holds the points cast to the state's
+    dtype and device, so that a method sees the same ``t`` whichever mode runs it; the step lengths stay float64.
+    More than ``max_steps`` steps is a ``ValueError`` naming ``step_size``.
     """
 
-    def __init__(self, t: Tensor, step_size: float | None, like: Tensor):
-        self.points = fixed_grid(t, step_size)
-        self.plan = output_plan(t.tolist(), self.points)
+    def __init__(self, t: Tensor, step_size: float | None, like: Tensor, max_steps: int | None = MAX_STEPS):
+        self.points = fixed_grid(t, step_size, max_steps)
+        self.plan = output_plan(t.tolist(), self.points, t.dtype)
         self.times = torch.tensor(self.points, dtype=like.dtype, device=like.device)
         self.num_outputs = len(t)
 
@@ -115,14 +116,16 @@ def integrate(
     t: Tensor,
     step_size: float | None = None,
     after_step: StepHook | None = None,
+    max_steps: int | None = MAX_STEPS,
 ) -> tuple[Tensor, Tensor]:
     """Solve q' = p, p' = a(t, q, p) from (q0, p0) and return (q, p) stacked over the output times ``t``.
 
     Steps run on the grid of :func:`solvers.grid.fixed_grid`; outputs between grid points are linear
     interpolants. ``after_step``, when given, maps each new (q, p) before the next step (used by models that
-    regularise the hidden state, e.g. dropout after every layer); it is not part of the ODE.
+    regularise the hidden state, e.g. dropout after every layer); it is not part of the ODE. More than
+    ``max_steps`` steps (default :data:`solvers.grid.MAX_STEPS`) is a ``ValueError`` naming ``step_size``.
     """
-    grid = StepGrid(t, step_size, q0)
+    grid = StepGrid(t, step_size, q0, max_steps)
     qs: list[Tensor] = [q0] * len(t)
     ps: list[Tensor] = [p0] * len(t)
     advance(method, system, grid, 0, grid.steps, q0, p0, qs, ps, after_step)

@@ -12,11 +12,14 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from .grid import MAX_STEPS
 from .options import Option
 from .system import PartitionedSystem, SplitSystem, as_number, is_split, scaled_sub
 
 STEP_SIZE = Option("step_size", float, "a finite number > 0", lambda v: v > 0,
                    doc="Δt, the length of every step (the last one ends on the final output time)")
+STEP_LIMIT = Option("max_steps", int, "an integer number of steps >= 1", lambda v: v >= 1, default=MAX_STEPS,
+                    doc=f"the most steps one solve may take (default {MAX_STEPS:.0e}; ~100 bytes of grid a step)")
 
 
 def _half_step_decay(alpha: float | Tensor, dt: float) -> float | Tensor:
@@ -57,7 +60,7 @@ class PartitionedMethod:
     order: ClassVar[int]
     requires_split: ClassVar[bool] = False
     invertible: ClassVar[bool] = False
-    options: ClassVar[tuple[Option, ...]] = (STEP_SIZE,)
+    options: ClassVar[tuple[Option, ...]] = (STEP_SIZE, STEP_LIMIT)
 
     def check_system(self, system: object) -> None:
         """Raise ``TypeError`` when the method needs the split protocol and ``system`` lacks it."""

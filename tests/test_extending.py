@@ -9,9 +9,11 @@ import pytest
 
 import graphcon_ode.claims as claims
 import solvers
+from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.cli import VERBS
 from graphcon_ode.couplings import COUPLINGS
 from solvers.compat import SOLVERS
+from solvers.registry import Registry
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
 
@@ -29,11 +31,10 @@ def recipes() -> dict[str, str]:
 
 
 @pytest.fixture
-def registries(monkeypatch):
+def registries():
     """Every registry a recipe adds to, restored after the test (modules a recipe made are dropped)."""
     saved = [(registry, dict(registry)) for registry in (solvers.METHODS, solvers.BACKWARD_MODES, SOLVERS, COUPLINGS,
-                                                          VERBS)]
-    monkeypatch.setattr(claims, "CLAIM_MODULES", claims.CLAIM_MODULES)
+                                                          VERBS, claims.CLAIM_MODULES)]
     modules = set(sys.modules)
     yield
     for registry, entries in saved:
@@ -52,3 +53,13 @@ def test_every_extension_point_has_a_recipe():
 def test_recipe_runs_as_written(title, registries, tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     exec(compile(recipes()[title], f"{DOC}:{title}", "exec"), {"__name__": f"recipe_{title.replace(' ', '_')}"})
+
+
+@pytest.mark.parametrize("registry", [solvers.METHODS, COUPLINGS, VERBS, claims.CLAIM_MODULES, ACTIVATIONS],
+                         ids=lambda registry: registry.what)
+def test_a_registry_refuses_a_silent_overwrite(registry):
+    assert isinstance(registry, Registry)
+    name, entry = next(iter(registry.items()))
+    with pytest.raises(KeyError, match=f"{registry.what} {name!r} is registered already"):
+        registry[name] = object()
+    assert registry[name] is entry

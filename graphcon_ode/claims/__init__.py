@@ -10,16 +10,21 @@ from __future__ import annotations
 import importlib
 
 from graphcon_ode.claims.finding import VERDICTS, Finding, at_least, at_most
+from solvers.registry import Registry
 
-CLAIM_MODULES = (
-    "energy_conservation",
-    "steady_states",
-    "oversmoothing",
-    "state_bound",
-    "gradient_bound",
-    "gradient_leading_order",
-    "dirichlet_figure",
-)
+CLAIM_MODULES: Registry[str] = Registry("claim module", {
+    name: f"{__name__}.{name}" for name in (
+        "energy_conservation",
+        "steady_states",
+        "oversmoothing",
+        "state_bound",
+        "gradient_bound",
+        "gradient_leading_order",
+        "dirichlet_figure",
+    )
+})
+"""Every claim: name → the module holding its ``findings``, in the paper's order. A new claim is
+``CLAIM_MODULES.register(name, module_name)``; a taken name is a ``KeyError``."""
 
 
 def check_all(thorough: bool = False, names: list[str] | None = None) -> list[Finding]:
@@ -29,7 +34,7 @@ def check_all(thorough: bool = False, names: list[str] | None = None) -> list[Fi
         raise ValueError(f"names: unknown claim modules {unknown}; known: {', '.join(CLAIM_MODULES)}")
     found: list[Finding] = []
     for name in (CLAIM_MODULES if names is None else [n for n in CLAIM_MODULES if n in names]):
-        found += importlib.import_module(f"{__name__}.{name}").findings(thorough)
+        found += importlib.import_module(CLAIM_MODULES[name]).findings(thorough)
     return found
 
 

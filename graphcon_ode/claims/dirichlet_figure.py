@@ -12,14 +12,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from graphcon_ode.couplings import GAT, GCN
-from graphcon_ode.energy import dirichlet_energy
-from graphcon_ode.field import GraphCONField
-from graphcon_ode.odeint import odeint
 from graphcon_ode.claims import graphs
 from graphcon_ode.claims.finding import NO_DECAY, Finding, at_least, at_most
 from graphcon_ode.claims.oversmoothing import fitted_decay_rate
 from graphcon_ode.claims.steady_states import fixed_point_iteration
+from graphcon_ode.couplings import GAT, GCN
+from graphcon_ode.energy import dirichlet_energy
+from graphcon_ode.field import GraphCONField
+from graphcon_ode.odeint import odeint
 
 NOT_DECAYED = 0.1
 """No decay: E(Xⁿ)/E(X⁰) stays above this over the second half of the layers."""

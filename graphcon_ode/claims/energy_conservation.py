@@ -24,10 +24,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from graphcon_ode.odeint import odeint
 from graphcon_ode.claims import graphs
 from graphcon_ode.claims.finding import SOLVER_TOLERANCE, Finding, at_most, span
 from graphcon_ode.claims.linear import identity, linear_field
+from graphcon_ode.odeint import odeint
 
 
 def edge_sum(x: Tensor, a: Tensor) -> Tensor:

@@ -30,12 +30,12 @@ import math
 import torch
 from torch import Tensor
 
+from graphcon_ode.claims import graphs
+from graphcon_ode.claims.finding import NO_DECAY, Finding, at_most
 from graphcon_ode.couplings import GAT
 from graphcon_ode.energy import dirichlet_energy
 from graphcon_ode.field import BoundGraphCONField, GraphCONField
 from graphcon_ode.odeint import odeint
-from graphcon_ode.claims import graphs
-from graphcon_ode.claims.finding import NO_DECAY, Finding, at_most
 
 RETURNED = 0.01
 """Exponential stability of (c, 0): a perturbed state returns to within this fraction of the perturbation."""

@@ -13,10 +13,10 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+from graphcon_ode.claims import graphs
 from graphcon_ode.couplings import Coupling
 from graphcon_ode.field import GraphCONField
 from graphcon_ode.odeint import odeint
-from graphcon_ode.claims import graphs
 
 
 class NodeWeightedConv(nn.Module):

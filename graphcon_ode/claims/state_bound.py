@@ -24,11 +24,11 @@ import math
 import torch
 from torch import Tensor
 
+from graphcon_ode.claims import graphs
+from graphcon_ode.claims.finding import Finding, at_most
 from graphcon_ode.couplings import GCN
 from graphcon_ode.field import BoundGraphCONField, GraphCONField
 from graphcon_ode.odeint import odeint
-from graphcon_ode.claims import graphs
-from graphcon_ode.claims.finding import Finding, at_most
 
 
 def bound_41(x0: Tensor, y0: Tensor, time: float, alpha: float, gamma: float, step_size: float,

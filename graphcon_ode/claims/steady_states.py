@@ -20,11 +20,11 @@ import copy
 import torch
 from torch import Tensor
 
+from graphcon_ode.claims import graphs
+from graphcon_ode.claims.finding import ROUND_OFF, Finding, at_most
 from graphcon_ode.couplings import GCN
 from graphcon_ode.field import BoundGraphCONField, GraphCONField
 from graphcon_ode.odeint import odeint
-from graphcon_ode.claims import graphs
-from graphcon_ode.claims.finding import ROUND_OFF, Finding, at_most
 
 
 def fixed_point_iteration(field: BoundGraphCONField, x0: Tensor, num_layers: int, scale: float = 1.0) -> Tensor:

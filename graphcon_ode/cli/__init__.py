@@ -1,8 +1,9 @@
 """The ``graphcon-ode`` command: one verb per job, each in its own module, imported only when used.
 
 A verb's module provides ``add_arguments(parser)`` and ``run(args) -> int``, and may provide ``check(args)`` (its
-own argument checks, raising :class:`~graphcon_ode.cli.arguments.UsageError`) and ``datasets(args)`` (the datasets it reads,
-whose raw files are checked before the run). Every argument is checked before any work (:func:`prepare`).
+own argument checks, raising :class:`~graphcon_ode.cli.arguments.UsageError`) and ``datasets(args)`` (the
+datasets it reads, whose raw files are checked before the run).
+Every argument is checked before any work (:func:`prepare`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from types import ModuleType
 import torch
 from tqdm.std import tqdm
 
-from graphcon_ode.datasets import DatasetParseError, MissingDatasetError
 from graphcon_ode.cli.arguments import Parser, UsageError, check_data, check_out, check_values, given_options
+from graphcon_ode.datasets import DatasetParseError, MissingDatasetError
+from solvers.registry import Registry
 
 DEFAULT_THREADS = 1
 USER_ERRORS = (UsageError, MissingDatasetError, DatasetParseError, ValueError, TypeError)
 
-VERBS: dict[str, tuple[str, str]] = {
+VERBS: Registry[tuple[str, str]] = Registry("verb", {
     "demo": ("graphcon_ode.cli.demo", "train a 2-layer GCN and a deep GraphCON-GCN on offline graphs"),
     "verify": ("graphcon_ode.cli.verify", "check the paper's propositions numerically; table + verify.json"),
     "dirichlet-energy": ("experiments.dirichlet_energy", "Fig. 2: Dirichlet energy of GCN, GAT, GraphCON by layer"),
@@ -39,7 +41,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "inductive": ("experiments.inductive", "Table 3: inductive multi-label micro-F1 on PPI"),
     "graph-depth-sweep": ("experiments.graph_depth_sweep", "Tables 6 and 7: graph-level GCN/GAT vs GraphCON by depth"),
     "illustrate": ("experiments.illustrate", "Fig. 1: node features of a trained GraphCON-GCN on a molecule over time"),
-}
+})
+"""Every verb: name → (its module, a one-line summary). A new verb is ``VERBS.register(name, (module, summary))``;
+a taken name is a ``KeyError``."""
 
 
 def _usage() -> str:

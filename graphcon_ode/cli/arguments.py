@@ -24,11 +24,34 @@ class UsageError(ValueError):
     """A user error on the command line (a bad option value, a folder that cannot be written, missing data)."""
 
 
+YES = ("yes", "true", "1")
+NO = ("no", "false", "0")
+
+
+def yes_no(text: str) -> bool:
+    """A strict boolean option value: yes/true/1 or no/false/0 (any case); anything else is an error."""
+    if text.lower() not in YES + NO:
+        raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
+    return text.lower() in YES
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already says it or there is none to say."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are :class:`UsageError` (one line, exit status 2) and that takes no
-    abbreviated option names (so that which options were given can be told from the command line)."""
+    """An argument parser whose errors are :class:`UsageError` (one line, exit status 2), whose help shows every
+    option's default, and that takes no abbreviated option names (so that which options were given can be told
+    from the command line)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
         super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message: str) -> None:  # argparse's hook; it must not return
@@ -51,7 +74,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {}
 for _name in ("epochs", "splits", "inits", "layers", "hidden", "heads", "steps", "depths", "nodes", "channels",
               "threads", "repeats"):
     RULES[_name] = (_positive, "a positive integer")
-for _name in ("lr", "step_size", "degree", "max_mib", "max_seconds", "reference_rtol", "rtol", "atol", "rtols"):
+for _name in ("lr", "step_size", "horizon", "degree", "max_mib", "max_seconds", "reference_rtol", "rtol", "atol",
+              "rtols"):
     RULES[_name] = (_positive, "a number > 0")
 for _name in ("weight_decay", "alpha", "gamma", "fixed_alpha", "fixed_gamma", "values", "patience",
               "attention_channels", "residual", "seed"):
@@ -66,12 +90,11 @@ def _option(dest: str) -> str:
 
 def _names() -> dict[str, Iterable[str]]:
     """Options whose value must be one of a set of names (read from the registries when checked)."""
-    from solvers import BACKWARD_MODES
-
     from graphcon_ode.activations import ACTIVATIONS
     from graphcon_ode.couplings import ATTENTION_SCORES, COUPLINGS
     from graphcon_ode.odeint import known_methods
     from graphcon_ode.training.loop import OPTIMIZERS
+    from solvers import BACKWARD_MODES
 
     return {"method": known_methods(), "backward": BACKWARD_MODES, "activation": list(ACTIVATIONS) + [""],
             "attention": ATTENTION_SCORES, "coupling": COUPLINGS, "optimizer": OPTIMIZERS,

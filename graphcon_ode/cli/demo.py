@@ -16,9 +16,9 @@ from torch import nn
 from torch_geometric.data import Data
 from torch_geometric.datasets import KarateClub
 
+from graphcon_ode.datasets.synthetic import contextual_sbm, edge_homophily
 from graphcon_ode.energy import dirichlet_energy
 from graphcon_ode.models import GCNNodeModel, GraphCONNodeModel
-from graphcon_ode.datasets.synthetic import contextual_sbm, edge_homophily
 from graphcon_ode.training.loop import fit_node_classifier
 
 
@@ -73,7 +73,7 @@ def run_demo(epochs: int = 100, deep_layers: int = 16, seed: int = 0) -> list[De
             model.eval()
             with torch.no_grad():
                 energy = float(dirichlet_energy(model.hidden(data.x, data.edge_index), data.edge_index))
-            rows.append(DemoRow(graph_name, model_name, layers, result.test_accuracy, energy))
+            rows.append(DemoRow(graph_name, model_name, layers, result.test_score, energy))
     return rows
 
 

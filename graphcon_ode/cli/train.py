@@ -14,8 +14,14 @@ ranks).
 Data parallel (``--distributed`` under ``torchrun``): ``torch.distributed`` with gloo on the CPU, nccl on CUDA. Every
 global batch (all training nodes full-batch; B seeds mini-batch) is split into one contiguous share per rank; rank r
 takes the loss Σ_{i ∈ share r} ℓ_i / |global batch|, and the gradients are summed over the ranks by one
-``all_reduce`` of a flat buffer after the backward pass. The step is then the gradient of the global batch's mean
-loss, the step of a single process on the same global batch. The all-reduce is explicit rather than through
+``all_reduce`` of a flat buffer after the backward pass (:mod:`graphcon_ode.training.distributed`). Full-batch
+and on whole graphs the step is then the gradient of the global batch's mean loss, the step of a single process on
+the same global batch. Sampled mini-batches are not: each rank samples the subgraph of its own share of seeds, and
+a seed's output depends on the other seeds of its subgraph (which nodes are inner, with all their edges, and which
+are at the last hop, without theirs; the GCN degree normalisation reads those edges), so even with unlimited
+fan-out, no dropout and float64 the K-process step differs from the single process's (each rank also draws its
+sampling and dropout from its own stream). It is a valid stochastic step of its own, not the single process's.
+The all-reduce is explicit rather than through
 ``DistributedDataParallel`` because the low-memory backward modes (reversible, exact reversal, adjoint) produce the
 parameter gradients inside one autograd Function at the end of the backward pass, so DDP's overlap of communication
 with the backward pass has nothing to overlap, while the explicit sum is the same for every backward mode and easy to
@@ -25,7 +31,12 @@ Checkpoints: after every epoch rank 0 writes ``--out DIR/checkpoint.pt`` atomica
 dict with "model" (the state_dict), "optimizer", "epoch" (epochs done), "rng" (torch's CPU generator state),
 "history" and "config". ``--resume`` continues from it; every random draw of an epoch (seed order, sampling,
 dropout) comes from a generator seeded by (seed, epoch, rank), so a run killed at any point, one rank or all,
-and resumed ends with the weights of an uninterrupted run.
+and resumed ends with the weights of an uninterrupted run. A run never replaces another: an ``--out`` that holds a
+checkpoint is refused unless ``--resume`` (the saved settings must be the given ones) or ``--overwrite``; Ctrl-C
+names the command that resumes. Every file the verb writes (checkpoint.pt, metrics.json) is written atomically.
+
+Scores: accuracy, or, on a dataset of two classes (minesweeper, tolokers, questions), one logit trained with BCE
+and scored by ROC AUC, as :mod:`graphcon_ode.training.tasks` defines them for the whole library.
 """
 
 from __future__ import annotations
@@ -33,25 +44,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
+import shlex
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from solvers import BACKWARD_MODES
-
-from graphcon_ode.cli import train_graphs
+from graphcon_ode.cli import close_progress_bars, train_graphs
+from graphcon_ode.cli.arguments import UsageError
 from graphcon_ode.datasets import DATASETS, degree_corrected_sbm, load_dataset
-from graphcon_ode.models import GATNodeModel, GCNNodeModel, GraphCONNodeModel
+from graphcon_ode.models import names
 from graphcon_ode.odeint import known_methods
+from graphcon_ode.results import write_atomic
 from graphcon_ode.sampling import neighbor_loader
+from graphcon_ode.training.checkpoint import load_checkpoint, save_checkpoint
+from graphcon_ode.training.distributed import Context, reduce_gradients, shares, start, sum_over_ranks
+from graphcon_ode.training.tasks import TASKS, Task
+from solvers import BACKWARD_MODES
 
 MODELS = ("graphcon-gcn", "graphcon-gat", "graphcon-tran", "gcn", "gat")
 GENERATED = "sbm"
@@ -67,50 +81,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"--classes), or a dataset of many graphs ({', '.join(train_graphs.GRAPH_DATASETS)})")
     parser.add_argument("--data-root", default=None, help="folder of the raw datasets (default: $GRAPHCON_DATA)")
     parser.add_argument("--split", type=int, default=0, help="split index of datasets with several splits")
-    parser.add_argument("--model", default="graphcon-gcn", choices=MODELS)
-    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--model", default="graphcon-gcn", choices=MODELS,
+                        help="the model, by its name in graphcon_ode.models.names")
+    parser.add_argument("--hidden", type=int, default=64, help="hidden channels m")
     parser.add_argument("--layers", type=int, default=8, help="GraphCON steps N (or the baseline's layers)")
-    parser.add_argument("--step-size", type=float, default=1.0)
-    parser.add_argument("--alpha", type=float, default=1.0)
-    parser.add_argument("--gamma", type=float, default=1.0)
-    parser.add_argument("--heads", type=int, default=1)
-    parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--input-dropout", type=float, default=0.0)
-    parser.add_argument("--step-dropout", type=float, default=0.0)
-    parser.add_argument("--backward", default="backprop", choices=sorted(BACKWARD_MODES))
-    parser.add_argument("--method", default="imex", choices=known_methods())
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--weight-decay", type=float, default=5e-4)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--step-size", type=float, default=1.0, help="GraphCON: the step Δt of eq. (4)")
+    parser.add_argument("--alpha", type=float, default=1.0, help="GraphCON: the damping α of eq. (3)")
+    parser.add_argument("--gamma", type=float, default=1.0, help="GraphCON: the frequency control γ of eq. (3)")
+    parser.add_argument("--heads", type=int, default=1, help="attention heads (GAT and transformer couplings)")
+    parser.add_argument("--dropout", type=float, default=0.0, help="dropout on the encoded features")
+    parser.add_argument("--input-dropout", type=float, default=0.0, help="dropout on the raw features")
+    parser.add_argument("--step-dropout", type=float, default=0.0,
+                        help="GraphCON: dropout on X and Y after every step (backprop or checkpoint)")
+    parser.add_argument("--backward", default="backprop", choices=sorted(BACKWARD_MODES),
+                        help="how gradients are computed (docs/reference/backward_modes.md)")
+    parser.add_argument("--method", default="imex", choices=known_methods(), help="the ODE method; imex is eq. (4)")
+    parser.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
+    parser.add_argument("--weight-decay", type=float, default=5e-4, help="Adam weight decay")
+    parser.add_argument("--epochs", type=int, default=100, help="epochs to train")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (weights, sampling, dropout)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="seed nodes (graphs) per global mini-batch (default: full-batch; 128 graphs)")
     parser.add_argument("--fanout", type=int, nargs="+", default=None,
                         help="neighbours sampled per node and hop, -1 for all (default: -1 for every layer)")
     parser.add_argument("--distributed", action="store_true", help="data parallel under torchrun")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--dtype", default="float32", choices=sorted(DTYPES))
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                        help="auto: CUDA when torch has it, else the CPU")
+    parser.add_argument("--dtype", default="float32", choices=sorted(DTYPES), help="working precision of the model")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--eval-every", type=int, default=1, help="evaluate every this many epochs (0: never)")
     parser.add_argument("--out", default="runs/train", help="folder for checkpoint.pt and metrics.json")
     parser.add_argument("--resume", action="store_true", help="continue from --out DIR/checkpoint.pt")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start afresh over the run in --out DIR (its checkpoint.pt is replaced)")
     parser.add_argument("--nodes", type=int, default=100_000, help=f"--dataset {GENERATED}: number of nodes")
     parser.add_argument("--degree", type=float, default=10.0, help=f"--dataset {GENERATED}: average degree")
     parser.add_argument("--homophily", type=float, default=0.7, help=f"--dataset {GENERATED}: edge homophily")
     parser.add_argument("--classes", type=int, default=10, help=f"--dataset {GENERATED}: number of classes")
-
-
-@dataclass
-class Context:
-    """Where this process stands: its rank among ``world`` processes and its device."""
-
-    rank: int
-    world: int
-    device: torch.device
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
 
 
 def load_graph(args: argparse.Namespace) -> Data:
@@ -133,16 +140,11 @@ def load_graph(args: argparse.Namespace) -> Data:
 
 
 def build_model(args: argparse.Namespace, in_channels: int, classes: int) -> nn.Module:
-    if args.model.startswith("graphcon-"):
-        return GraphCONNodeModel(
-            in_channels, args.hidden, classes, coupling=args.model.removeprefix("graphcon-"),
-            num_layers=args.layers, step_size=args.step_size, alpha=args.alpha, gamma=args.gamma, heads=args.heads,
-            dropout=args.dropout, input_dropout=args.input_dropout, step_dropout=args.step_dropout,
-            method=args.method, adjoint=args.backward)
-    if args.model == "gcn":
-        return GCNNodeModel(in_channels, args.hidden, classes, num_layers=args.layers, dropout=args.dropout)
-    return GATNodeModel(in_channels, args.hidden, classes, num_layers=args.layers, heads=args.heads,
-                        dropout=args.dropout)
+    """The node-level model ``--model`` (:mod:`graphcon_ode.models.names`) with the command line's settings."""
+    return names.build_model(
+        args.model, in_channels, args.hidden, classes, num_layers=args.layers, step_size=args.step_size,
+        alpha=args.alpha, gamma=args.gamma, heads=args.heads, dropout=args.dropout, input_dropout=args.input_dropout,
+        step_dropout=args.step_dropout, method=args.method, backward=args.backward)
 
 
 def epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
@@ -150,32 +152,8 @@ def epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 1009 + rank)
 
 
-def reduce_gradients(model: nn.Module, context: Context) -> None:
-    """Sum every parameter's gradient over the ranks (one all-reduce of a flat buffer; absent gradients as zero
-    where another rank has one, and left absent where no rank has one, as in a single process)."""
-    if context.world == 1:
-        return
-    parameters = list(model.parameters())
-    present = torch.tensor([p.grad is not None for p in parameters], dtype=torch.float32, device=context.device)
-    dist.all_reduce(present)
-    chosen = [p for p, seen in zip(parameters, present.tolist()) if seen]
-    for p in chosen:
-        if p.grad is None:
-            p.grad = torch.zeros_like(p)
-    flat = torch.cat([p.grad.reshape(-1) for p in chosen])
-    dist.all_reduce(flat)
-    for p, part in zip(chosen, flat.split([p.numel() for p in chosen])):
-        p.grad.copy_(part.view_as(p))
-
-
-def shares(nodes: Tensor, batch_size: int | None, context: Context) -> list[tuple[Tensor, int]]:
-    """This rank's share of every global batch of ``nodes`` and that batch's size."""
-    batches = [nodes] if batch_size is None else list(nodes.split(batch_size))
-    return [(torch.tensor_split(batch, context.world)[context.rank], batch.numel()) for batch in batches]
-
-
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Data, train_nodes: Tensor,
-                args: argparse.Namespace, epoch: int, context: Context, loader: Any) -> float:
+                args: argparse.Namespace, epoch: int, context: Context, loader: Any, task: Task) -> float:
     """One epoch; returns the mean training loss over the global batches (this rank's part summed over ranks)."""
     minibatch = args.batch_size is not None
     # Mini-batches are positions into the loader's seed nodes (the training nodes), in an order drawn per epoch.
@@ -197,36 +175,27 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Data, 
         else:
             logits = model(data.x, data.edge_index)[share]
             labels = data.y[share]
-        loss = F.cross_entropy(logits, labels, reduction="sum") / global_size
+        loss = task.loss(*task.outputs(logits, labels), reduction="sum") / global_size
         loss.backward()
         reduce_gradients(model, context)
         optimizer.step()
         total += loss.detach().double()
-    if context.world > 1:
-        dist.all_reduce(total)
-    return float(total) / len(batches)
+    return float(sum_over_ranks(total, context)) / len(batches)
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: Data) -> dict[str, float]:
-    """Full-graph accuracies on the train, validation and test masks."""
+def evaluate(model: nn.Module, data: Data, task: Task) -> dict[str, float]:
+    """The task's metric (accuracy; ROC AUC of a binary set) on the full graph's train, validation and test masks."""
     model.eval()
-    prediction = model(data.x, data.edge_index).argmax(-1)
-    return {name: float((prediction[data[f"{name}_mask"]] == data.y[data[f"{name}_mask"]]).float().mean())
+    prediction, target = task.outputs(model(data.x, data.edge_index), data.y)
+    return {name: task.score(prediction[data[f"{name}_mask"]], target[data[f"{name}_mask"]])
             for name in ("train", "val", "test")}
 
 
-def save_atomic(state: dict[str, Any], path: Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename: a reader never sees half a checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def node_task(args: argparse.Namespace, classes: int) -> Task:
+    """Binary (one logit, BCE, ROC AUC) for a loaded dataset of two classes, as the library scores minesweeper,
+    tolokers and questions; else classification (cross-entropy, accuracy)."""
+    return TASKS["binary" if classes == 2 and args.dataset != GENERATED else "classification"]
 
 
 def config_of(args: argparse.Namespace) -> dict[str, Any]:
@@ -237,18 +206,10 @@ def setup(args: argparse.Namespace) -> tuple[Context, bool]:
     """The process's rank, world size and device; starts the process group under ``--distributed`` (returns
     whether it did, so that the caller ends it)."""
     cuda = args.device == "cuda" or args.device == "auto" and torch.cuda.is_available()
-    if not args.distributed:
-        return Context(0, 1, torch.device("cuda" if cuda else "cpu")), False
-    if "RANK" not in os.environ and not dist.is_initialized():
+    if args.distributed and "RANK" not in os.environ and not dist.is_initialized():
         raise ValueError("distributed: --distributed needs the environment of torchrun "
                          "(torchrun --nproc_per_node=K -m graphcon_ode.cli train ... --distributed)")
-    started = not dist.is_initialized()
-    if started:
-        dist.init_process_group("nccl" if cuda else "gloo")
-    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if cuda else torch.device("cpu")
-    if cuda:
-        torch.cuda.set_device(device)
-    return Context(dist.get_rank(), dist.get_world_size(), device), started
+    return start(cuda, args.distributed)
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -259,6 +220,22 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"batch_size: must be >= 1, got {args.batch_size}")
     if args.fanout is not None and args.batch_size is None:
         raise ValueError("fanout: sampling neighbourhoods needs mini-batches (--batch-size)")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device: cuda was asked for, but this torch has no CUDA device (torch "
+                         f"{torch.__version__}); pass --device cpu")
+    checkpoint = Path(args.out) / "checkpoint.pt"
+    if args.resume and args.overwrite:
+        raise UsageError("--resume, --overwrite: pass one of them (continue the run in --out, or start it afresh)")
+    if args.resume and not checkpoint.exists():
+        raise UsageError(f"--resume: there is no checkpoint to continue from ({checkpoint} does not exist)")
+    if checkpoint.exists() and not (args.resume or args.overwrite):
+        raise UsageError(f"--out: {args.out} holds the checkpoint of an earlier run ({checkpoint}); pass --resume to "
+                         f"continue it or --overwrite to start afresh")
+
+
+def check(args: argparse.Namespace) -> None:
+    """The verb's own checks, before any data is read (:func:`check_arguments`)."""
+    check_arguments(args)
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
@@ -278,6 +255,7 @@ def _prepare_nodes(args: argparse.Namespace, context: Context, dtype: torch.dtyp
     data = load_graph(args)
     data.x = data.x.to(dtype)
     classes = int(data.y.max()) + 1
+    task = node_task(args, classes)
     loader = None
     if args.batch_size is not None:
         fanout = args.fanout or [-1] * args.layers
@@ -286,14 +264,15 @@ def _prepare_nodes(args: argparse.Namespace, context: Context, dtype: torch.dtyp
     data = data.to(context.device)
     train_nodes = data.train_mask.nonzero().flatten()
     torch.manual_seed(args.seed)
-    model = build_model(args, data.num_features, classes).to(device=context.device, dtype=dtype)
+    outputs = 1 if task.name == "binary" else classes
+    model = build_model(args, data.num_features, outputs).to(device=context.device, dtype=dtype)
 
     def one_epoch(optimizer: torch.optim.Optimizer, epoch: int) -> float:
-        return train_epoch(model, optimizer, data, train_nodes, args, epoch, context, loader)
+        return train_epoch(model, optimizer, data, train_nodes, args, epoch, context, loader, task)
 
     described = {"train_nodes": int(train_nodes.numel()), "num_nodes": int(data.num_nodes),
-                 "num_edges": int(data.num_edges)}
-    return model, one_epoch, lambda: evaluate(model, data), described
+                 "num_edges": int(data.num_edges), "task": task.name, "metric": task.metric}
+    return model, one_epoch, lambda: evaluate(model, data, task), described
 
 
 def _prepare_graphs(args: argparse.Namespace, context: Context, dtype: torch.dtype):
@@ -324,11 +303,13 @@ def _train(args: argparse.Namespace, context: Context) -> dict[str, Any]:
     out = Path(args.out)
     checkpoint = out / "checkpoint.pt"
     start_epoch, history = 0, []
-    if args.resume and checkpoint.exists():
-        state = torch.load(checkpoint, map_location=context.device, weights_only=False)
-        if state["config"] != config_of(args):
-            changed = sorted(k for k in CONFIG_KEYS if state["config"].get(k) != getattr(args, k))
-            raise ValueError(f"resume: {checkpoint} was written with other settings ({', '.join(changed)})")
+    if args.resume:
+        state = load_checkpoint(checkpoint, map_location=context.device)
+        if state.get("config") != config_of(args):
+            saved = state.get("config") or {}
+            changed = [f"--{k.replace('_', '-')} {saved.get(k)!r} saved, {getattr(args, k)!r} given"
+                       for k in CONFIG_KEYS if saved.get(k) != getattr(args, k)]
+            raise UsageError(f"--resume: {checkpoint} was written with other settings ({'; '.join(changed)})")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"])
@@ -344,17 +325,48 @@ def _train(args: argparse.Namespace, context: Context) -> dict[str, Any]:
             record.update(score())
         history.append(record)
         if context.is_main:
-            save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
-                         "rng": torch.get_rng_state(), "history": history, "config": config_of(args)}, checkpoint)
+            save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
+                             "rng": torch.get_rng_state(), "history": history, "config": config_of(args)},
+                            checkpoint)
             print(json.dumps(record), flush=True)
     metrics = {"epochs": len(history), "world_size": context.world, "last": history[-1] if history else None,
                **described}
     if context.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        write_atomic(out / "metrics.json", json.dumps(metrics, indent=1))
     return metrics
 
 
+def resume_command(args: argparse.Namespace) -> str:
+    """The command that continues this run: its options as given, plus ``--resume`` (under ``torchrun`` where
+    the run is distributed)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    words = []
+    for action in parser._actions:
+        if action.dest not in getattr(args, "given_options", ()) or action.dest in ("resume", "overwrite"):
+            continue
+        value = getattr(args, action.dest)
+        if isinstance(value, bool):
+            words += [action.option_strings[-1]] if value else []
+        else:
+            words += [action.option_strings[-1], *(str(v) for v in (value if isinstance(value, list) else [value]))]
+    if getattr(args, "debug", False):
+        words.append("--debug")
+    prefix = ["graphcon-ode", "train"]
+    if args.distributed:
+        prefix = ["torchrun", f"--nproc_per_node={os.environ.get('WORLD_SIZE', 'K')}", "-m", "graphcon_ode.cli",
+                  "train"]
+    return shlex.join(prefix + words + ["--resume"])
+
+
 def run(args: argparse.Namespace) -> int:
-    train(args)
+    """Train; on Ctrl-C, after the last checkpoint is whole, name the command that continues the run (exit 130)."""
+    try:
+        train(args)
+    except KeyboardInterrupt:
+        close_progress_bars()
+        if os.environ.get("RANK", "0") == "0":
+            print(f"graphcon-ode train: interrupted; the run in {args.out} continues with: {resume_command(args)}",
+                  file=sys.stderr)
+        return 130
     return 0

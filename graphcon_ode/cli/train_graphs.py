@@ -6,7 +6,8 @@ permutes the training graphs with (seed, epoch) and gives rank r the positions r
 permutation, so with ``--batch-size B`` read as the global batch (B/K graphs per rank), step i of the K ranks
 together covers positions iB … (i + 1)B − 1: the global batch a single process takes at step i. Each rank's
 loss is the sum of its per-graph (per-node for PPI) losses over the global batch's count, and the gradients are
-summed over the ranks (:func:`graphcon_ode.cli.train.reduce_gradients`), so K processes take the single process's steps.
+summed over the ranks (:func:`graphcon_ode.training.distributed.reduce_gradients`), so K processes take the single
+process's steps.
 
 Losses by task: regression L1 (ZINC's MAE), classification cross-entropy, multi-label ``BCEWithLogitsLoss``
 (PPI). Metrics: MAE, accuracy, micro-F1.
@@ -25,8 +26,7 @@ from torch.utils.data import DistributedSampler
 from torch_geometric.loader import DataLoader
 
 from graphcon_ode.datasets.graph import GRAPH_DATASETS, GraphDataset, load_graph_dataset
-from graphcon_ode.models.graph import GNNGraphModel, GraphCONGraphModel
-from graphcon_ode.models import GCNNodeModel, GraphCONNodeModel
+from graphcon_ode.models import names
 
 
 def is_graph_dataset(name: str) -> bool:
@@ -38,22 +38,15 @@ def load(args: argparse.Namespace) -> GraphDataset:
 
 
 def build_model(args: argparse.Namespace, dataset: GraphDataset) -> nn.Module:
-    """GraphCON or the GNN baseline, with a pooled readout for graph targets and per-node outputs for PPI."""
-    graphcon = args.model.startswith("graphcon-")
-    coupling = args.model.removeprefix("graphcon-")
-    common = {"num_layers": args.layers, "dropout": args.dropout, "input_dropout": args.input_dropout}
-    ode = {"coupling": coupling, "step_size": args.step_size, "alpha": args.alpha, "gamma": args.gamma,
-           "heads": args.heads, "step_dropout": args.step_dropout, "method": args.method, "adjoint": args.backward}
-    size = (dataset.num_features, args.hidden, dataset.num_classes)
-    if dataset.level == "node":
-        if graphcon:
-            return GraphCONNodeModel(*size, **common, **ode)
-        if args.model != "gcn":
-            raise ValueError(f"model: per-node multi-graph training supports graphcon-* and gcn, got {args.model!r}")
-        return GCNNodeModel(*size, num_layers=args.layers, dropout=args.dropout)
-    if graphcon:
-        return GraphCONGraphModel(*size, atom_vocabulary=dataset.atom_vocabulary, **common, **ode)
-    return GNNGraphModel(*size, conv=args.model, heads=args.heads, atom_vocabulary=dataset.atom_vocabulary, **common)
+    """The model ``--model`` (:mod:`graphcon_ode.models.names`): a graph-level model with a pooled readout for
+    graph targets, a node-level one for per-node outputs (PPI)."""
+    settings = {"num_layers": args.layers, "dropout": args.dropout, "input_dropout": args.input_dropout,
+                "step_size": args.step_size, "alpha": args.alpha, "gamma": args.gamma, "heads": args.heads,
+                "step_dropout": args.step_dropout, "method": args.method, "backward": args.backward}
+    if dataset.level != "node":
+        settings["atom_vocabulary"] = dataset.atom_vocabulary
+    return names.build_model(args.model, dataset.num_features, args.hidden, dataset.num_classes,
+                             table="node" if dataset.level == "node" else "graph", **settings)
 
 
 def predict(model: nn.Module, batch: Any, level: str) -> Tensor:
@@ -61,7 +54,7 @@ def predict(model: nn.Module, batch: Any, level: str) -> Tensor:
     x = batch.x.to(next(model.parameters()).dtype) if batch.x.is_floating_point() else batch.x
     if level == "node":
         return model(x, batch.edge_index)
-    return model(x, batch.edge_index, batch.batch)
+    return model(x, batch.edge_index, batch.batch, num_graphs=batch.num_graphs)
 
 
 def loss_sum(output: Tensor, target: Tensor, task: str) -> tuple[Tensor, int]:

@@ -7,8 +7,8 @@ average as its neighbours' (Â = A + I), the ego term has its own weight W₁, s
 can keep what its neighbours do not share; Platonov et al. found this separation decisive for GNNs on their sets.
 
 AGG is the mean over the in-neighbours (:class:`SepMean`, GraphSAGE's mean aggregator) or graph attention over
-them (:class:`SepAttention`). Self-loops are removed from the graph: the ego term is W₁'s alone. Both are
-registered in :data:`~graphcon_ode.couplings.COUPLINGS` as "sep-mean" and "sep-gat" (importing the package does it).
+them (:class:`SepAttention`). Self-loops are removed from the graph: the ego term is W₁'s alone. They are known in
+:data:`~graphcon_ode.couplings.COUPLINGS` as "sep-mean" and "sep-gat".
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv
 from torch_geometric.utils import remove_self_loops
 
-from graphcon_ode.couplings.base import COUPLINGS, Coupling, GraphArgs, _replicate
+from graphcon_ode.couplings.base import Coupling, GraphArgs, _replicate
 from graphcon_ode.sparse import SparseOperator
 
 
@@ -127,5 +127,3 @@ class SepAttention(Coupling):
     def prepare(self, edge_index, num_nodes, **graph) -> GraphArgs:
         return {"edge_index": remove_self_loops(edge_index)[0]}
 
-
-COUPLINGS.update({"sep-mean": SepMean, "sep-gat": SepAttention})

@@ -6,12 +6,11 @@ Raw files live under a data root (``--data-root`` or ``$GRAPHCON_DATA``), laid o
     ROOT/CiteSeer/raw/ind.citeseer.*   ROOT/PubMed/raw/ind.pubmed.*      Planetoid
     ROOT/{texas,wisconsin,cornell}/raw/out1_*.txt + NAME_split_0.6_0.2_{0..9}.npz   WebKB
     ROOT/actor/raw/out1_*.txt + film_split_0.6_0.2_{0..9}.npz           Actor
-    ROOT/{minesweeper,tolokers,roman_empire,amazon_ratings,questions}/raw/FOLDER.npz   HeterophilousGraphDataset
+    ROOT/{minesweeper,...}/raw/FOLDER.npz, ROOT/{chameleon,squirrel}-filtered/raw/   :mod:`.heterophilous`
 
-The root is only read. The raw files are linked into a cache root of the library's own (``$GRAPHCON_CACHE``, else
-``~/.cache/graphcon-ode``; one subfolder per data root) and PyG writes its ``processed/`` files there. Every raw file
-is checked before PyG is called, so a missing file raises :class:`MissingDatasetError` naming the files and the
-folder to put them in, and no download is ever attempted.
+:data:`DATASETS` names them all and :func:`load_dataset` loads one. As :mod:`.storage` says, the root is only read,
+processed files go to the library's cache root, and a missing raw file raises
+:class:`~graphcon_ode.datasets.storage.MissingDatasetError` naming the files and the folder; nothing is downloaded.
 
 Split protocols:
 
@@ -21,16 +20,13 @@ Split protocols:
   of the development set validates. A split is fully determined by its seed.
 - :func:`geom_gcn_split`: Table 2, the 10 fixed train/validation/test splits of Pei et al. (2020) shipped with the
   WebKB raw files (60/20/20 % per class).
-- The heterophilous sets of Platonov et al. (2023) carry their own 10 fixed splits (50/25/25 %) in the ``.npz``;
-  PyG stores them as [N, 10] masks, so :func:`geom_gcn_split` picks split i of these too.
+- The heterophilous sets of Platonov et al. (2023) carry their own 10 fixed splits in the ``.npz``, stored as
+  [N, 10] masks, so :func:`geom_gcn_split` picks split i of these too.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,29 +35,28 @@ import torch
 from scipy.sparse.csgraph import connected_components
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.datasets import Actor, HeterophilousGraphDataset, Planetoid, WebKB
+from torch_geometric.datasets import Actor, Planetoid, WebKB
 
+from graphcon_ode.datasets.heterophilous import FILTERED, PYG_HETEROPHILOUS, filtered_spec, heterophilous_spec
+from graphcon_ode.datasets.storage import (
+    DatasetParseError,
+    DatasetSpec,
+    cache_root,
+    check_consistent,
+    content_key,
+    file_being_read,
+    link_raw_files,
+    require_raw_files,
+    resolve_data_root,
+)
+from solvers.registry import Registry
 
 GEOM_GCN_SPLITS = 10
 
 
-class MissingDatasetError(FileNotFoundError):
-    """Raw files of a dataset are not under the data root."""
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """Where a dataset's raw files live under the data root and how PyG loads them from a root holding them."""
-
-    folder: str
-    raw_files: tuple[str, ...]
-    loader: str
-    load: Callable[[str], Data]
-
-
 def _planetoid(name: str) -> DatasetSpec:
     parts = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
-    return DatasetSpec(name, tuple(f"ind.{name.lower()}.{part}" for part in parts), f"Planetoid(root, {name!r})",
+    return DatasetSpec(name, tuple(f"ind.{name.lower()}.{part}" for part in parts), f"PyG's Planetoid(root, {name!r})",
                        lambda root: Planetoid(root, name)[0])
 
 
@@ -71,49 +66,22 @@ def _geom_gcn_files(prefix: str) -> tuple[str, ...]:
 
 
 def _webkb(name: str) -> DatasetSpec:
-    return DatasetSpec(name, _geom_gcn_files(name), f"WebKB(root, {name!r})",
+    return DatasetSpec(name, _geom_gcn_files(name), f"PyG's WebKB(root, {name!r})",
                        lambda root: WebKB(root, name)[0])
 
 
-def _heterophilous(name: str) -> DatasetSpec:
-    folder = name.replace("-", "_")  # PyG's folder and file name for "roman-empire" is "roman_empire"
-    return DatasetSpec(folder, (f"{folder}.npz",), f"HeterophilousGraphDataset(root, {name!r})",
-                       lambda root: HeterophilousGraphDataset(root, name)[0])
-
-
-DATASETS: dict[str, DatasetSpec] = {
+DATASETS: Registry[DatasetSpec] = Registry("dataset", {
     "cora": _planetoid("Cora"),
     "citeseer": _planetoid("CiteSeer"),
     "pubmed": _planetoid("PubMed"),
     "texas": _webkb("texas"),
     "wisconsin": _webkb("wisconsin"),
     "cornell": _webkb("cornell"),
-    "actor": DatasetSpec("actor", _geom_gcn_files("film"), "Actor(root + '/actor')",
+    "actor": DatasetSpec("actor", _geom_gcn_files("film"), "PyG's Actor(root + '/actor')",
                          lambda root: Actor(os.path.join(root, "actor"))[0]),
-    **{name: _heterophilous(name) for name in ("minesweeper", "tolokers", "roman-empire", "amazon-ratings",
-                                                "questions")},
-}
-
-
-def resolve_data_root(data_root: str | Path | None = None) -> Path:
-    """The data root: ``data_root`` if given, else ``$GRAPHCON_DATA``."""
-    if data_root is None:
-        data_root = os.environ.get("GRAPHCON_DATA")
-    if not data_root:
-        raise ValueError("data_root: no data root given; pass --data-root DIR or set GRAPHCON_DATA=DIR")
-    return Path(data_root).expanduser()
-
-
-def cache_root(data_root: Path) -> Path:
-    """The library's own cache for ``data_root``: ``$GRAPHCON_CACHE`` (else ``~/.cache/graphcon-ode``)/<root id>."""
-    base = Path(os.environ.get("GRAPHCON_CACHE") or Path.home() / ".cache" / "graphcon-ode").expanduser()
-    root_id = hashlib.sha1(str(data_root.resolve()).encode()).hexdigest()[:12]
-    return base / root_id
-
-
-def raw_folder(name: str, data_root: str | Path | None = None) -> Path:
-    """The folder that must hold the raw files of dataset ``name``."""
-    return resolve_data_root(data_root) / _spec(name).folder / "raw"
+    **{name: heterophilous_spec(name) for name in PYG_HETEROPHILOUS},
+    **{name: filtered_spec(name) for name in FILTERED},
+})
 
 
 def _spec(name: str) -> DatasetSpec:
@@ -122,81 +90,21 @@ def _spec(name: str) -> DatasetSpec:
     return DATASETS[name]
 
 
-def _link_raw_files(source: Path, target: Path, files: tuple[str, ...]) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    for file in files:
-        link = target / file
-        if link.exists():
-            continue
-        link.unlink(missing_ok=True)  # a dangling link left by a moved data root
-        try:
-            link.symlink_to((source / file).resolve())
-        except FileExistsError:  # another process linked it first
-            pass
+def raw_folder(name: str, data_root: str | Path | None = None) -> Path:
+    """The folder that must hold the raw files of dataset ``name``."""
+    return resolve_data_root(data_root) / _spec(name).folder / "raw"
 
 
 def check_raw_files(name: str, data_root: str | Path | None = None) -> Path:
     """The raw folder of dataset ``name``; :class:`MissingDatasetError` naming the absent files and the folder."""
     spec = _spec(name)
     raw = resolve_data_root(data_root) / spec.folder / "raw"
-    missing = [file for file in spec.raw_files if not (raw / file).is_file()]
-    if missing:
-        raise MissingDatasetError(
-            f"{name}: {len(missing)} raw file(s) missing: {', '.join(missing)}. Put them in {raw} "
-            f"(the raw files of PyG's {spec.loader}; nothing is downloaded)")
+    require_raw_files(name, raw, spec.raw_files, f"the raw files of {spec.loader}")
     return raw
 
 
-def content_key(folder: Path, files: tuple[str, ...]) -> str:
-    """A hash of the names and bytes of ``files`` in ``folder``: the processed cache is keyed by it, so a changed or
-    restored raw file is processed afresh instead of meeting a stale cache."""
-    digest = hashlib.sha1()
-    for file in files:
-        digest.update(file.encode() + b"\0")
-        with open(folder / file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:16]
-
-
-class DatasetParseError(ValueError):
-    """Raw files of a dataset are present but do not parse into a consistent graph; the message names the file."""
-
-
-def _file_being_read(error: BaseException, raw: Path, files: tuple[str, ...]) -> str | None:
-    """The raw file that the innermost frame of ``error``'s traceback was reading, when one names it."""
-    found = None
-    traceback = error.__traceback__
-    while traceback is not None:
-        for value in traceback.tb_frame.f_locals.values():
-            if isinstance(value, (str, os.PathLike)):
-                text = os.fspath(value)
-                for file in files:
-                    if text.endswith(file) or text == file.split(".")[-1]:
-                        found = file
-        traceback = traceback.tb_next
-    return found or next((file for file in files if file in str(error)), None)
-
-
-def check_consistent(name: str, data: Data, raw: Path, files: tuple[str, ...]) -> None:
-    """:class:`DatasetParseError` unless edges, labels and masks all refer to the graph's own nodes (a truncated
-    raw file parses into fewer nodes than the edges mention)."""
-    n = data.num_nodes
-    problems = []
-    if data.edge_index.numel() and int(data.edge_index.max()) >= n:
-        problems.append(f"edges refer to node {int(data.edge_index.max())} of {n} nodes")
-    for key in ("y", "train_mask", "val_mask", "test_mask"):
-        value = getattr(data, key, None)
-        if value is not None and value.shape[0] != n:
-            problems.append(f"{key} has {value.shape[0]} rows for {n} nodes")
-    if problems:
-        sizes = ", ".join(f"{file} ({(raw / file).stat().st_size} bytes)" for file in files)
-        raise DatasetParseError(f"{name}: the raw files in {raw} do not make one graph ({'; '.join(problems)}); a "
-                                f"file is truncated or corrupt. Files: {sizes}")
-
-
 def load_dataset(name: str, data_root: str | Path | None = None) -> Data:
-    """The graph of dataset ``name`` as PyG loads it (with its public or geom-gcn masks).
+    """The graph of dataset ``name`` as its loader reads it (with its public or geom-gcn masks).
 
     The processed files go to the cache root under a key of the raw files' content (:func:`content_key`).
 
@@ -208,11 +116,11 @@ def load_dataset(name: str, data_root: str | Path | None = None) -> Data:
     root = resolve_data_root(data_root)
     raw = check_raw_files(name, root)
     cache = cache_root(root) / content_key(raw, spec.raw_files)
-    _link_raw_files(raw, cache / spec.folder / "raw", spec.raw_files)
+    link_raw_files(raw, cache / spec.folder / "raw", spec.raw_files)
     try:
         data = spec.load(str(cache))
     except Exception as error:
-        file = _file_being_read(error, raw, spec.raw_files)
+        file = file_being_read(error, raw, spec.raw_files)
         where = f"{raw / file}" if file else f"one of the raw files in {raw}"
         raise DatasetParseError(f"{name}: {where} does not parse ({type(error).__name__}: {error}); the file is "
                                 f"truncated or corrupt, replace it with the original") from error

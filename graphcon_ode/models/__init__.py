@@ -2,8 +2,8 @@
 
 from graphcon_ode.models.grand import GrandGraphCONModel
 from graphcon_ode.models.graph import GNNGraphModel, GraphCONGraphModel
-from graphcon_ode.models.node import GATNodeModel, GCNNodeModel, GraphCONNodeModel, make_coupling
+from graphcon_ode.models.node import GATNodeModel, GCNNodeModel, GraphCONNodeModel
 from graphcon_ode.models.residual import HeterophilyBaseline
 
 __all__ = ["GATNodeModel", "GCNNodeModel", "GNNGraphModel", "GrandGraphCONModel", "GraphCONGraphModel",
-           "GraphCONNodeModel", "HeterophilyBaseline", "make_coupling"]
+           "GraphCONNodeModel", "HeterophilyBaseline"]

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphcon_ode.couplings.base import GCN
+from graphcon_ode.couplings.gcn import GCN
 from graphcon_ode.field import BoundGraphCONField, GraphCONField
 from graphcon_ode.models.node import dropout_features
 from graphcon_ode.odeint import odeint

@@ -32,9 +32,14 @@ from torch_geometric.nn import MLP, GATConv, GCNConv, global_add_pool, global_me
 
 from graphcon_ode.couplings.base import Coupling
 from graphcon_ode.field import Activation
-from graphcon_ode.models.node import GraphCONNodeModel, dropout_features
+from graphcon_ode.models.block import BlockAttributes, GraphCONBlock, check_block
+from graphcon_ode.models.node import dropout_features, make_field
+from graphcon_ode.odeint import BackwardSpec, backward_argument
+from graphcon_ode.validation import check_sizes
 
-POOLS: dict[str, Callable[[Tensor, Tensor | None], Tensor]] = {"add": global_add_pool, "mean": global_mean_pool}
+POOLS: dict[str, Callable[[Tensor, Tensor | None, int | None], Tensor]] = {
+    "add": global_add_pool, "mean": global_mean_pool}
+"""Global pooling by name: ``pool(h, batch, num_graphs)``, one row per graph (PyG's global pooling)."""
 
 
 class TypeEmbedding(nn.Embedding):
@@ -72,7 +77,12 @@ def encode_graph_features(encoder: nn.Module, x: Tensor, *, input_dropout: float
 
 class PoolReadout(nn.Module):
     """ŷ_G = MLP(pool_{i ∈ G} h_i): PyG's global pooling then an MLP of ``readout_layers`` linear layers
-    (hidden width ``channels``, ReLU between them)."""
+    (hidden width ``channels``, ReLU between them).
+
+    Every graph of the batch gets its row, also one without nodes when ``num_graphs`` is given: pooling over no
+    nodes gives the zero vector for "add" (an empty sum) and for "mean" (PyG's mean of no nodes), so such a
+    graph's output is MLP(0).
+    """
 
     def __init__(self, channels: int, out_channels: int, pool: str = "add", readout_layers: int = 2):
         super().__init__()
@@ -83,18 +93,20 @@ class PoolReadout(nn.Module):
         self.pool = pool
         self.mlp = MLP([channels] * readout_layers + [out_channels], norm=None)
 
-    def forward(self, h: Tensor, batch: Tensor | None) -> Tensor:
-        return self.mlp(POOLS[self.pool](h, batch))
+    def forward(self, h: Tensor, batch: Tensor | None, num_graphs: int | None = None) -> Tensor:
+        """One row per graph: ``num_graphs`` rows (default: ``batch.max() + 1``, or 1 without ``batch``)."""
+        return self.mlp(POOLS[self.pool](h, batch, num_graphs))
 
     def extra_repr(self) -> str:
         return f"pool={self.pool!r}"
 
 
-class GraphCONGraphModel(GraphCONNodeModel):
+class GraphCONGraphModel(BlockAttributes, nn.Module):
     """Graph-level GraphCON: encoder → N steps of eq. (4) on the batch's graph → global pooling → MLP readout.
 
-    The ODE block, its methods, backward modes, per-step weights and dropouts are those of
-    :class:`GraphCONNodeModel` (same arguments); the decoder is replaced by pooling and an MLP.
+    Composed of a graph encoder (:func:`make_encoder`), the same :class:`~graphcon_ode.models.block.GraphCONBlock`
+    as :class:`GraphCONNodeModel` (methods, backward modes, per-step weights, step dropout) and a
+    :class:`PoolReadout`.
 
     Args:
         in_channels: node feature size (1 with ``atom_vocabulary``).
@@ -110,7 +122,8 @@ class GraphCONGraphModel(GraphCONNodeModel):
             the graph (otherwise it is ignored, as in the paper's ZINC runs, which use no edge features).
         edge_vocabulary: the number of integer edge types (bond types), embedded into R^edge_dim by the coupling.
         num_layers, step_size, alpha, gamma, activation, heads, per_step_weights, dropout, input_dropout,
-        step_dropout, encoder_activation, method, adjoint, options, rtol, atol: as in :class:`GraphCONNodeModel`.
+        step_dropout, encoder_activation, method, backward, options, rtol, atol, adjoint: as in
+        :class:`GraphCONNodeModel`.
     """
 
     def __init__(
@@ -138,32 +151,50 @@ class GraphCONGraphModel(GraphCONNodeModel):
         edge_dim: int | None = None,
         edge_vocabulary: int | None = None,
         method: str = "imex",
-        adjoint: bool | str = False,
+        backward: BackwardSpec | None = None,
         options: dict | None = None,
         rtol: float = 1e-7,
         atol: float = 1e-9,
+        adjoint: BackwardSpec | None = None,
     ):
+        super().__init__()
+        backward = backward_argument(backward, adjoint)
         if edge_vocabulary is not None and edge_dim is None:
             raise ValueError("edge_vocabulary: embedding integer edge types needs edge_dim, the embedding size")
         if edge_dim is not None and isinstance(coupling, str):
             if coupling != "gatedgcn":
                 raise ValueError(f"edge_dim: edge features need coupling='gatedgcn', got coupling={coupling!r}")
             coupling_options = {"edge_dim": edge_dim, "edge_vocabulary": edge_vocabulary, **(coupling_options or {})}
-        super().__init__(
-            in_channels, hidden_channels, out_channels, coupling=coupling, num_layers=num_layers,
-            step_size=step_size, alpha=alpha, gamma=gamma, activation=activation, heads=heads,
-            per_step_weights=per_step_weights, dropout=dropout, input_dropout=input_dropout,
-            step_dropout=step_dropout, encoder_activation=encoder_activation, method=method, adjoint=adjoint,
-            options=options, coupling_options=coupling_options, rtol=rtol, atol=atol)
+        check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
+                    num_layers=num_layers, heads=heads)
+        check_block(step_size=step_size, method=method, backward=backward, step_dropout=step_dropout)
+        # Earlier versions initialised a linear encoder before and a decoder after the field and then discarded
+        # both; their random draws are made here too, so that a seed still gives the recorded runs' weights.
+        nn.Linear(in_channels, hidden_channels)
+        field = make_field(coupling, hidden_channels, num_layers=num_layers, step_size=step_size, alpha=alpha,
+                           gamma=gamma, activation=activation, heads=heads, per_step_weights=per_step_weights,
+                           coupling_options=coupling_options)
+        nn.Linear(hidden_channels, out_channels)
         self.encoder = make_encoder(in_channels, hidden_channels, atom_vocabulary)
-        del self.decoder
+        self.field = field
         self.readout = PoolReadout(hidden_channels, out_channels, pool, readout_layers)
+        self.block = GraphCONBlock(field, num_layers=num_layers, step_size=step_size, method=method,
+                                   backward=backward, options=options, rtol=rtol, atol=atol,
+                                   step_dropout=step_dropout)
         self.edge_dim = edge_dim
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.encoder_activation = encoder_activation
 
     def encode(self, x: Tensor) -> Tensor:
         """X0 (= Y0): the encoded node features (embedded atom types or a Linear), with the dropouts."""
         return encode_graph_features(self.encoder, x, input_dropout=self.input_dropout,
                                      activation=self.encoder_activation, dropout=self.dropout, training=self.training)
+
+    def solve(self, x0: Tensor, edge_index: Tensor, y0: Tensor | None = None,
+              **graph: Tensor) -> tuple[Tensor, Tensor]:
+        """(X(T), Y(T)) from X0 = ``x0``, Y0 = ``y0`` (default ``x0``): :meth:`GraphCONBlock.solve`."""
+        return self.block.solve(x0, edge_index, y0, **graph)
 
     def node_states(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """(X^N, Y^N), every node's state after the ODE block."""
@@ -171,9 +202,10 @@ class GraphCONGraphModel(GraphCONNodeModel):
         return self.solve(self.encode(x), edge_index, **graph)
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor | None = None,
-                edge_attr: Tensor | None = None) -> Tensor:
-        """One row of ``out_channels`` per graph; ``batch`` maps nodes to graphs (None: one graph)."""
-        return self.readout(self.node_states(x, edge_index, edge_attr)[0], batch)
+                edge_attr: Tensor | None = None, num_graphs: int | None = None) -> Tensor:
+        """One row of ``out_channels`` per graph; ``batch`` maps nodes to graphs (None: one graph), ``num_graphs``
+        is the number of graphs (default: ``batch.max() + 1``; give it when the last graphs may have no nodes)."""
+        return self.readout(self.node_states(x, edge_index, edge_attr)[0], batch, num_graphs)
 
 
 GNN_LAYERS = ("gcn", "gat")
@@ -219,6 +251,7 @@ class GNNGraphModel(nn.Module):
         return h
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor | None = None,
-                edge_attr: Tensor | None = None) -> Tensor:
-        """One row of ``out_channels`` per graph; ``edge_attr`` is accepted for a common signature and unused."""
-        return self.readout(self.node_states(x, edge_index), batch)
+                edge_attr: Tensor | None = None, num_graphs: int | None = None) -> Tensor:
+        """One row of ``out_channels`` per graph (``num_graphs`` rows when given); ``edge_attr`` is accepted for a
+        common signature and unused."""
+        return self.readout(self.node_states(x, edge_index), batch, num_graphs)

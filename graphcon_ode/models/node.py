@@ -1,4 +1,4 @@
-"""Models in the paper's setting: encoder → GraphCON ODE block (eq. (4), N steps) → decoder, and baselines.
+"""Node-level models in the paper's setting: encoder → GraphCON block (eq. (4), N steps) → decoder, and baselines.
 
 The default integration time T = N·Δt with step Δt reproduces an N-layer GraphCON exactly: one step of the
 ``imex`` method is one layer of eq. (4).
@@ -6,7 +6,6 @@ The default integration time T = N·Δt with step Δt reproduces an N-layer Grap
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import torch
@@ -15,14 +14,12 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv
 from torch_geometric.utils import dropout_edge
 
-from solvers import BACKWARD_MODES, METHODS, SolveStats, get_backward_mode
-
-from graphcon_ode.validation import check_sizes
-from graphcon_ode.couplings.base import COUPLINGS, Coupling
+from graphcon_ode.couplings import Coupling, make_coupling
 from graphcon_ode.field import Activation, BoundGraphCONField, GraphCONField
-from graphcon_ode.graph_inputs import graph_key
-from graphcon_ode.odeint import is_fixed_step, known_methods, odeint
+from graphcon_ode.models.block import BlockAttributes, GraphCONBlock, check_block
+from graphcon_ode.odeint import BackwardSpec, backward_argument
 from graphcon_ode.source_term import SourcedGraphCONField
+from graphcon_ode.validation import check_sizes
 
 
 def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
@@ -40,30 +37,14 @@ def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
                                    check_invariants=False)
 
 
-def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_steps: int | None = None,
-                  step_size: float | None = None, options: dict[str, Any] | None = None) -> Coupling:
-    """A coupling by its name in :data:`~graphcon_ode.couplings.COUPLINGS` ("gcn", "gat", "transformer", …) or the
-    given :class:`Coupling` itself.
-
-    ``options`` are further keyword arguments of the coupling class, e.g. ``{"residual": 1}`` for "gcn" or
-    ``{"attention": "cosine_sim"}`` for "transformer"; ``heads`` goes to the couplings that take it.
-    """
-    if isinstance(kind, Coupling):
-        return kind
-    if kind not in COUPLINGS:
-        raise ValueError(f"coupling: unknown coupling {kind!r}; known: {sorted(COUPLINGS)}")
-    cls = COUPLINGS[kind]
-    options = dict(options or {})
-    if "heads" in inspect.signature(cls).parameters:
-        options["heads"] = heads
-    return cls(channels, num_steps=num_steps, step_size=step_size, **options)
-
-
 INITIAL_VELOCITIES = ("position", "independent_dropout", "zero")
 
 
-class GraphCONNodeModel(nn.Module):
+class GraphCONNodeModel(BlockAttributes, nn.Module):
     """Node-level GraphCON: X0 = Y0 = act(W_enc x), N steps of eq. (4), logits = W_dec X^N.
+
+    Composed of an encoder, the :class:`~graphcon_ode.models.block.GraphCONBlock` (which holds the solve's
+    settings: N, Δt, method, backward mode, options, tolerances, step dropout) and a decoder.
 
     The authors' published node-level models are this class with ``encoder_activation=relu``, ``input_dropout``,
     ``dropout`` and ``step_dropout`` all set to their dropout rate, and a residual coupling
@@ -92,13 +73,14 @@ class GraphCONNodeModel(nn.Module):
             authors' heterophilic script), "zero" for Y⁰ = 0.
         source: None, or the initial value of a trained κ that adds the source κ X̄⁰ (X⁰ detached) to the force
             (:mod:`graphcon_ode.source_term`; the authors' GRAND-based ``add_source``).
-        method, adjoint, options, rtol, atol: passed to :func:`graphcon_ode.odeint`. A fixed-step method steps
+        method, backward, options, rtol, atol: passed to :func:`graphcon_ode.odeint`. A fixed-step method steps
             by ``step_size`` (``options`` may override it); an adaptive one ("dopri5", …) picks its own steps to
-            the tolerances ``rtol``, ``atol``.
+            the tolerances ``rtol``, ``atol``. ``backward`` is a name or a :class:`solvers.BackwardMode`.
+        adjoint: the former name of ``backward`` (a ``DeprecationWarning``).
 
     Attributes:
-        last_stats: the :class:`solvers.SolveStats` of the latest solve (its ``nfe_backward`` fills in when
-            that solve's backward pass runs).
+        block: the :class:`GraphCONBlock`; ``num_layers``, ``step_size``, ``method``, ``backward``, ``options``,
+            ``rtol``, ``atol``, ``step_dropout`` and ``last_stats`` are read from it.
     """
 
     def __init__(
@@ -120,7 +102,7 @@ class GraphCONNodeModel(nn.Module):
         step_dropout: float = 0.0,
         encoder_activation: Activation | None = torch.relu,
         method: str = "imex",
-        adjoint: bool | str = False,
+        backward: BackwardSpec | None = None,
         options: dict | None = None,
         coupling_options: dict[str, Any] | None = None,
         uniform_init: bool = False,
@@ -128,58 +110,33 @@ class GraphCONNodeModel(nn.Module):
         atol: float = 1e-9,
         initial_velocity: str = "position",
         source: float | None = None,
+        adjoint: BackwardSpec | None = None,
     ):
         super().__init__()
+        backward = backward_argument(backward, adjoint)
         if initial_velocity not in INITIAL_VELOCITIES:
             raise ValueError(f"initial_velocity: expected one of {INITIAL_VELOCITIES}, got {initial_velocity!r}")
         check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
                     num_layers=num_layers, heads=heads)
-        if not step_size > 0:
-            raise ValueError(f"step_size: must be > 0, got {step_size}")
-        if method not in known_methods():
-            raise ValueError(f"method: unknown method {method!r}; known methods: {', '.join(known_methods())}")
-        if step_dropout and not get_backward_mode(adjoint).supports_after_step:
-            supporting = sorted(name for name, mode in BACKWARD_MODES.items() if mode.supports_after_step)
-            raise ValueError(f"step_dropout: dropout after every step needs a backward mode that applies a map "
-                             f"between steps ({', '.join(supporting)}), got adjoint={adjoint!r}")
-        if step_dropout and method not in METHODS:
-            raise ValueError(f"step_dropout: dropout after every step needs a partitioned method "
-                             f"({', '.join(sorted(METHODS))}), got method={method!r}")
+        check_block(step_size=step_size, method=method, backward=backward, step_dropout=step_dropout)
         self.encoder = nn.Linear(in_channels, hidden_channels)
-        self.field = GraphCONField(
-            make_coupling(coupling, hidden_channels, heads=heads,
-                          num_steps=num_layers if per_step_weights else None, step_size=step_size,
-                          options=coupling_options),
-            alpha=alpha, gamma=gamma, activation=activation, allow_zero_gamma=True,
-        )
-        if source is not None:
-            self.field = SourcedGraphCONField(self.field.coupling, alpha, gamma, activation, allow_zero_gamma=True,
-                                              source_weight=source)
+        self.field = make_field(coupling, hidden_channels, num_layers=num_layers, step_size=step_size, alpha=alpha,
+                                gamma=gamma, activation=activation, heads=heads,
+                                per_step_weights=per_step_weights, coupling_options=coupling_options,
+                                source=source)
         self.initial_velocity = initial_velocity
         self.decoder = nn.Linear(hidden_channels, out_channels)
-        self.num_layers = num_layers
-        self.step_size = step_size
+        self.block = GraphCONBlock(self.field, num_layers=num_layers, step_size=step_size, method=method,
+                                   backward=backward, options=options, rtol=rtol, atol=atol,
+                                   step_dropout=step_dropout)
         self.dropout = dropout
         self.input_dropout = input_dropout
-        self.step_dropout = step_dropout
         self.encoder_activation = encoder_activation
-        self.method = method
-        self.adjoint = adjoint
-        self.options = {"step_size": step_size, **(options or {})} if is_fixed_step(method) else dict(options or {})
-        self.rtol = rtol
-        self.atol = atol
-        self.last_stats: SolveStats | None = None
-        self._bound: tuple[tuple, BoundGraphCONField, Tensor] | None = None
         if uniform_init:
             bound = hidden_channels ** -0.5
             for name, parameter in self.named_parameters():
                 if name.endswith("weight") and parameter.dim() == 2:
                     nn.init.uniform_(parameter, -bound, bound)
-
-    @property
-    def end_time(self) -> float:
-        """T = NΔt, the end of the solve."""
-        return self.num_layers * self.step_size
 
     def features(self, x: Tensor) -> Tensor:
         """H: the encoded features, with the input dropout (before the encoder-output dropout)."""
@@ -206,45 +163,41 @@ class GraphCONNodeModel(nn.Module):
 
     def solve(self, x0: Tensor, edge_index: Tensor, y0: Tensor | None = None,
               **graph: Tensor) -> tuple[Tensor, Tensor]:
-        """(X(T), Y(T)) from X0 = ``x0``, Y0 = ``y0`` (default ``x0``) by the model's method; the solve's counts
-        go to ``last_stats``. ``graph``: further graph tensors for the coupling (``edge_attr``)."""
-        t = torch.tensor([0.0, self.end_time], dtype=x0.dtype, device=x0.device)
-        after_step = self._drop_state if self.step_dropout and self.training else None
-        (xs, ys), self.last_stats = odeint(
-            self.bound_field(edge_index, x0, **graph), (x0, x0 if y0 is None else y0), t, method=self.method,
-            options=self.options,
-            rtol=self.rtol, atol=self.atol, adjoint=self.adjoint, after_step=after_step, return_stats=True)
-        return xs[-1], ys[-1]
+        """(X(T), Y(T)) from X0 = ``x0``, Y0 = ``y0`` (default ``x0``): :meth:`GraphCONBlock.solve`."""
+        return self.block.solve(x0, edge_index, y0, **graph)
 
     def bound_field(self, edge_index: Tensor, x0: Tensor, **graph: Tensor) -> BoundGraphCONField:
-        """The field bound to ``edge_index``, kept while the same, unchanged graph tensor comes back: the graph's
-        preprocessing (validation, normalisation, sparse layout) then runs once per graph instead of once per
-        forward pass (13 % of a Cora GraphCON-GCN epoch as measured by benchmarks/profile_step.py)."""
-        if isinstance(self.field, SourcedGraphCONField):
-            return self.field.bind(edge_index, source=x0, **graph)
-        if self.field.coupling.uses_initial_state:
-            return self.field.bind(edge_index, initial_state=x0, **graph)
-        if graph:
-            return self.field.bind(edge_index, **graph)
-        key = graph_key(edge_index)
-        if self._bound is None or self._bound[0] != key:
-            self._bound = (key, self.field.bind(edge_index), edge_index)  # holding edge_index keeps its address
-        return self._bound[1]
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Copies and pickles leave the bound field behind (its sparse operators cannot be deep-copied)."""
-        return {**self.__dict__, "_bound": None}
+        """The field bound to ``edge_index`` (cached while the graph is unchanged): :meth:`GraphCONBlock.bind`."""
+        return self.block.bind(edge_index, x0, **graph)
 
     def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """X^N, the node features after the ODE block (before the decoder)."""
         x0, y0 = self.initial_state(x)
         return self.solve(x0, edge_index, y0)[0]
 
-    def _drop_state(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        return F.dropout(x, self.step_dropout, True), F.dropout(y, self.step_dropout, True)
-
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         return self.decoder(self.hidden(x, edge_index))
+
+
+def make_field(coupling: str | Coupling, channels: int, *, num_layers: int, step_size: float, alpha: float,
+               gamma: float, activation: Activation | None, heads: int = 1, per_step_weights: bool = False,
+               coupling_options: dict[str, Any] | None = None, source: float | None = None) -> GraphCONField:
+    """The field of eq. (3), σ(F_θ(X, t)) − γX − αY, around the coupling F_θ (γ = 0 accepted); with ``source``, the
+    :class:`SourcedGraphCONField` whose force adds κ X̄⁰, κ starting at ``source``.
+
+    The coupling's per-step schedule takes Δt = ``step_size``, the block's step; a given :class:`Coupling` with
+    per-step weights on another Δt is an error (its weights would switch at the wrong times).
+    """
+    made = make_coupling(coupling, channels, heads=heads, num_steps=num_layers if per_step_weights else None,
+                         step_size=step_size, options=coupling_options)
+    if made.per_step and made.step_size != step_size:
+        raise ValueError(f"step_size: the coupling's per-step weights switch every {made.step_size}, the model "
+                         f"steps by {step_size}; build the coupling with step_size={step_size}")
+    field = GraphCONField(made, alpha=alpha, gamma=gamma, activation=activation, allow_zero_gamma=True)
+    if source is None:
+        return field
+    return SourcedGraphCONField(field.coupling, alpha, gamma, activation, allow_zero_gamma=True,
+                                source_weight=source)
 
 
 class GCNNodeModel(nn.Module):

@@ -46,7 +46,7 @@ def test_official_fit_selects_on_training_mode_loss_with_cumulative_patience():
     model = Scripted(margins, correct, y)
     result = fit_official(model, None, None, y, *masks, epochs=8, lr=0.1, weight_decay=0.0, patience=3)
     assert result.best_epoch == 4, "the lowest training-mode validation loss (largest margin)"
-    assert result.test_accuracy == 0.0, "the eval-mode test accuracy of that epoch"
+    assert result.test_score == 0.0, "the eval-mode test accuracy of that epoch"
     assert result.epochs_run == 6, "epochs 1, 3 and 5 fail to improve: the third stops training (never reset)"
 
 

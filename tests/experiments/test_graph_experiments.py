@@ -12,7 +12,7 @@ from experiments.harness import RunStore
 from experiments.illustrate import crossings, principal_coordinate
 from graphcon_ode.cli import VERBS, main
 from graphcon_ode.datasets import MissingDatasetError
-from tests.graphcon_ode.test_graph_datasets import write_ppi, write_zinc
+from tests.graphcon_ode.datasets.test_graph import write_ppi, write_zinc
 
 # The stand-ins are built once into the library's cache root ($GRAPHCON_CACHE or ~/.cache/graphcon-ode; about a
 # minute each) and read from there by every later run; tests on tiny raw folders use a private cache.
@@ -136,7 +136,7 @@ def test_illustrate_quick_draws_the_molecule_over_time(root, tmp_path):
     (["graph-classification", "--batch-size", "0"], "--batch-size"),
     (["graph-depth-sweep", "--train-graphs", "-5"], "--train-graphs"),
     (["inductive", "--plateau-factor", "1.5"], "--plateau-factor"),
-    (["graph-regression", "--pool", "max"], "--pool: unknown pooling 'max'"),
+    (["graph-regression", "--pool", "max"], "--pool: invalid choice: 'max'"),
     (["illustrate", "--times", "0", "30"], "--times: steps must lie in [0, 20]"),
 ])
 def test_graph_options_out_of_range_are_refused_before_work(argv, fragment, tmp_path, capsys, monkeypatch):

@@ -1,6 +1,7 @@
 import json
 
-from experiments.harness import RunStore, mean_std, write_atomic, write_results
+from experiments.harness import RunStore, mean_std
+from graphcon_ode.results import write_atomic, write_results
 
 
 def test_run_store_resumes_from_disk(tmp_path):

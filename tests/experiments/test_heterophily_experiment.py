@@ -7,8 +7,8 @@ import pytest
 from experiments import heterophily
 from experiments.harness import RunStore
 from graphcon_ode.cli import main
-from graphcon_ode.models.residual import HeterophilyBaseline
 from graphcon_ode.couplings.sep import SepAttention, SepMean
+from graphcon_ode.models.residual import HeterophilyBaseline
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 

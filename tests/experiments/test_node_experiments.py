@@ -5,11 +5,10 @@ import re
 import pytest
 import torch
 
-import experiments.node_classification as node_classification
 import experiments.node_experiment as node_experiment
 from experiments.dirichlet_energy import energy_curves
 from experiments.harness import RunStore
-from experiments.node_classification import MODELS, PAPER, SETTINGS, settings_for
+from experiments.node_experiment import MODELS, PAPER, SETTINGS, settings_for
 from graphcon_ode.claims import graphs
 from graphcon_ode.cli import VERBS, main
 from graphcon_ode.datasets import MissingDatasetError
@@ -109,7 +108,7 @@ def test_a_killed_sweep_trains_only_the_missing_runs(root, tmp_path, monkeypatch
     argv = ["node-classification", "--data-root", root, "--out", str(out), "--dataset", "texas", "--model", "gcn",
             "--splits", "3", "--epochs", "2"]
     trained = []
-    real = node_classification.train_once
+    real = node_experiment.train_once
 
     def train_then_die(task, model, settings, split, init_seed):
         if len(trained) == 2:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import experiments.solver_comparison as solver_comparison
-from experiments.node_classification import settings_for
+from experiments.node_experiment import settings_for
 from experiments.solver_comparison import configurations, relative_error
 from graphcon_ode.cli import VERBS, main
 

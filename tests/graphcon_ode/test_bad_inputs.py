@@ -25,16 +25,16 @@ def state(channels=4, dtype=torch.float64):
 @pytest.mark.parametrize("every", [-3, 0, 2.5, True])
 def test_checkpoint_block_size_out_of_range(every):
     with pytest.raises((ValueError, TypeError), match="checkpoint_every"):
-        odeint(bound(), state(), T, adjoint="checkpoint", options={"step_size": 0.1, "checkpoint_every": every})
+        odeint(bound(), state(), T, backward="checkpoint", options={"step_size": 0.1, "checkpoint_every": every})
     with pytest.raises((ValueError, TypeError), match="every"):
         Checkpoint(every=every)
 
 
 def test_unknown_method_option_is_named_with_the_known_ones():
-    with pytest.raises(ValueError, match=r"'no_such_option'.*known options: step_size"):
+    with pytest.raises(ValueError, match=r"'no_such_option'.*known options: .*step_size"):
         odeint(bound(), state(), T, options={"step_size": 0.1, "no_such_option": 1})
-    with pytest.raises(ValueError, match=r"'anchor_every'.*adjoint='checkpoint'"):
-        odeint(bound(), state(), T, adjoint="checkpoint", options={"step_size": 0.1, "anchor_every": 4})
+    with pytest.raises(ValueError, match=r"'anchor_every'.*backward='checkpoint'"):
+        odeint(bound(), state(), T, backward="checkpoint", options={"step_size": 0.1, "anchor_every": 4})
 
 
 @pytest.mark.parametrize("cls, options, name", [
@@ -118,13 +118,13 @@ def test_a_diverging_solve_names_the_step_the_time_and_the_stability_bound():
 
 def test_mode_objects_and_names_give_the_same_solve():
     x0, y0 = state()
-    by_name, stats_name = odeint(bound(), (x0, y0), T, adjoint="checkpoint",
+    by_name, stats_name = odeint(bound(), (x0, y0), T, backward="checkpoint",
                                  options={"step_size": 0.1, "checkpoint_every": 3}, return_stats=True)
-    by_object, stats_object = odeint(bound(), (x0, y0), T, adjoint=Checkpoint(every=3), options={"step_size": 0.1},
+    by_object, stats_object = odeint(bound(), (x0, y0), T, backward=Checkpoint(every=3), options={"step_size": 0.1},
                                      return_stats=True)
     assert torch.equal(by_name[0], by_object[0])
     assert stats_name.extra["checkpoint_every"] == stats_object.extra["checkpoint_every"] == 3
-    _, stats = odeint(bound(), (x0, y0), T, adjoint=Reversible(anchor_every=4), options={"step_size": 0.1},
+    _, stats = odeint(bound(), (x0, y0), T, backward=Reversible(anchor_every=4), options={"step_size": 0.1},
                       return_stats=True)
     assert stats.extra["anchor_every"] == 4 and stats.backward == "reversible"
     assert repr(ExactReversal(fraction_bits=40)) == "ExactReversal(fraction_bits=40)"

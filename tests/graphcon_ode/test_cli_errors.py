@@ -122,3 +122,16 @@ def test_geom_gcn_split_count_is_checked(no_run, capsys, tmp_path, data_root):
             str(data_root)]
     assert main(argv) == 2
     one_line_error(capsys, "node-classification", "--splits: the geom-gcn datasets have 10 splits")
+
+
+@pytest.mark.parametrize(("verb", "argv", "fragment"), [
+    ("node-classification", ["--dataset", "minesweeper", "--norm", "maybe"], "--norm: expected yes or no, got 'maybe'"),
+    ("node-classification", ["--per-step", "sure"], "--per-step: expected yes or no"),
+    ("node-classification", ["--uniform-init", "False!"], "--uniform-init: expected yes or no"),
+    ("node-classification", ["--protocol", "strict"], "--protocol: invalid choice: 'strict'"),
+    ("node-classification", ["--gat-form", "theirs"], "--gat-form: invalid choice: 'theirs'"),
+    ("graph-regression", ["--pool", "max"], "--pool: invalid choice: 'max'"),
+])
+def test_a_choice_valued_option_takes_only_its_choices(verb, argv, fragment, no_run, capsys, tmp_path):
+    assert main([verb, *argv, "--out", str(tmp_path)]) == 2
+    one_line_error(capsys, verb, fragment)

@@ -34,7 +34,7 @@ def test_contract_runs_as_written():
     assert (axs - reference).abs().max() < 1e-4, "ReLU's kinks cost dopri5 some accuracy, not more"
     assert (axs - xs).abs().max() < 0.5, "imex at Δt = 0.1 is a first-order approximation of the same ODE"
 
-    jxs, jys = odeint(f, (x0, y0), t, method="imex", options={"step_size": 0.1}, adjoint=True)
+    jxs, jys = odeint(f, (x0, y0), t, method="imex", options={"step_size": 0.1}, backward=True)
     assert torch.allclose(jxs, xs, rtol=0, atol=1e-13)
 
 
@@ -46,7 +46,7 @@ def test_adjoint_gradient_close_to_backprop():
 
     def grads(adjoint):
         field.zero_grad()
-        xs, _ = odeint(f, (x0, y0), t, method="rk4", options={"step_size": 0.05}, adjoint=adjoint)
+        xs, _ = odeint(f, (x0, y0), t, method="rk4", options={"step_size": 0.05}, backward=adjoint)
         xs[-1].pow(2).sum().backward()
         return torch.cat([p.grad.flatten() for p in field.parameters()])
 

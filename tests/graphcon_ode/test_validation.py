@@ -105,8 +105,8 @@ def test_bad_times_and_backward_mode():
         odeint(field().bind(EDGES), state(), torch.tensor([0.0, 1.0, 0.5], dtype=torch.float64))
     with pytest.raises(TypeError, match="t:"):
         odeint(field().bind(EDGES), state(), [0.0, 1.0])
-    with pytest.raises(ValueError, match="adjoint"):
-        odeint(field().bind(EDGES), state(), T, adjoint="sideways")
+    with pytest.raises(ValueError, match="backward"):
+        odeint(field().bind(EDGES), state(), T, backward="sideways")
 
 
 def test_wrong_number_of_nodes_in_state():
@@ -120,3 +120,16 @@ def test_bad_coupling_and_activation():
         GraphCONField(torch.nn.Linear(4, 4))
     with pytest.raises(TypeError, match="activation"):
         GraphCONField(GCN(4), activation="relu")
+
+
+@pytest.mark.parametrize("option", ["learn_alpha", "learn_gamma", "allow_zero_gamma"])
+@pytest.mark.parametrize("value", ["False", "yes", 0, 1, None])
+def test_a_boolean_option_of_the_field_takes_only_a_bool(option, value):
+    with pytest.raises(TypeError, match=rf"{option}: expected True or False"):
+        GraphCONField(GCN(4), **{option: value})
+
+
+def test_a_numpy_bool_is_a_bool():
+    import numpy as np
+
+    assert GraphCONField(GCN(4), learn_alpha=np.bool_(True)).damping.raw is not None

@@ -61,7 +61,7 @@ def mode_gradients(field, edge_index, x0, y0, dt, times, mode, **options):
     field.zero_grad(set_to_none=True)
     x, y = x0.clone().requires_grad_(), y0.clone().requires_grad_()
     t = torch.tensor(times, dtype=x0.dtype)
-    (xs, ys), stats = odeint(field.bind(edge_index), (x, y), t, method="imex", adjoint=mode,
+    (xs, ys), stats = odeint(field.bind(edge_index), (x, y), t, method="imex", backward=mode,
                              options={"step_size": dt, **options}, return_stats=True)
     loss_of([(xs[k], ys[k]) for k in range(1, len(times))]).backward()
     return [x.grad, y.grad] + [p.grad for p in field.parameters()], stats
@@ -118,7 +118,7 @@ def test_checkpoint_replays_random_after_step_like_backprop():
         torch.manual_seed(7)
         field.zero_grad(set_to_none=True)
         xs, _ = odeint(field.bind(edge_index), (x0, y0), torch.tensor([0.0, 3.0], dtype=torch.float64),
-                       options={"step_size": 0.1}, adjoint=mode, after_step=dropout)
+                       options={"step_size": 0.1}, backward=mode, after_step=dropout)
         xs[-1].pow(2).sum().backward()
         return [p.grad for p in field.parameters()]
 
@@ -143,7 +143,7 @@ def test_reversible_float32_at_depth_matches_float64_per_tensor():
         f.zero_grad(set_to_none=True)
         x, y = x.clone().requires_grad_(), y.clone().requires_grad_()
         (xs, _), stats = odeint(f.bind(edge_index), (x, y), t.to(x.dtype), options={"step_size": 0.05},
-                                adjoint=mode, return_stats=True)
+                                backward=mode, return_stats=True)
         xs[-1].pow(2).sum().backward()
         return [x.grad, y.grad] + [p.grad for p in f.parameters()], stats
 
@@ -160,7 +160,7 @@ def test_alpha_dt_one_cannot_be_undone(mode):
     field, edge_index, x0, y0 = make_field(alpha=1.0, gamma=1.0)
     with pytest.raises(ValueError, match=r"alpha=1.*step_size=1.*checkpoint"):
         odeint(field.bind(edge_index), (x0, y0), torch.tensor([0.0, 5.0], dtype=torch.float64),
-               options={"step_size": 1.0}, adjoint=mode)
+               options={"step_size": 1.0}, backward=mode)
 
 
 def test_failed_check_recomputes_the_block_and_keeps_gradients_exact():
@@ -196,7 +196,7 @@ def test_exact_reversal_refuses_a_force_that_is_not_reproducible():
 
     bound.force = noisy_force
     xs, _ = odeint(bound, (x0, y0), torch.tensor([0.0, 2.0], dtype=torch.float64), options={"step_size": 0.1},
-                   adjoint="exact_reversal")
+                   backward="exact_reversal")
     with pytest.raises(RuntimeError, match="bit for bit"):
         xs[-1].sum().backward()
 
@@ -206,12 +206,12 @@ def test_exact_reversal_refuses_states_beyond_its_fixed_point_range():
     t = torch.tensor([0.0, 2.0], dtype=torch.float64)
     with pytest.raises(ValueError, match="y0: entries up to 1000 do not fit"):
         odeint(field.bind(edge_index), (x0, 1000 * torch.ones_like(y0)), t, options={"step_size": 0.1,
-               "fraction_bits": 52}, adjoint="exact_reversal")
+               "fraction_bits": 52}, backward="exact_reversal")
     with torch.no_grad():
         field.coupling.layers[0].lin.weight.mul_(100.0)
     with pytest.raises(OverflowError, match="fixed-point range"):
         odeint(field.bind(edge_index), (x0, y0), t, options={"step_size": 0.1, "fraction_bits": 52},
-               adjoint="exact_reversal")
+               backward="exact_reversal")
 
 
 def test_reversible_runs_backwards_in_time():
@@ -225,14 +225,14 @@ def test_front_door_errors_name_the_argument():
     field, edge_index, x0, y0 = make_field(alpha=0.5, gamma=1.0)
     t = torch.tensor([0.0, 1.0], dtype=torch.float64)
     with pytest.raises(ValueError, match="method='rk4' is a torchdiffeq method"):
-        odeint(field.bind(edge_index), (x0, y0), t, method="rk4", options={"step_size": 0.1}, adjoint="reversible")
+        odeint(field.bind(edge_index), (x0, y0), t, method="rk4", options={"step_size": 0.1}, backward="reversible")
     with pytest.raises(ValueError, match="method='rk4'"):
-        odeint(field.bind(edge_index), (x0, y0), t, method="rk4", options={"step_size": 0.1}, adjoint="checkpoint")
+        odeint(field.bind(edge_index), (x0, y0), t, method="rk4", options={"step_size": 0.1}, backward="checkpoint")
     with pytest.raises(TypeError, match="func: adjoint='reversible'"):
-        odeint(lambda t, s: (s[1], -s[0]), (x0, y0), t, options={"step_size": 0.1}, adjoint="reversible")
+        odeint(lambda t, s: (s[1], -s[0]), (x0, y0), t, options={"step_size": 0.1}, backward="reversible")
     with pytest.raises(ValueError, match="anchor_every"):
         odeint(field.bind(edge_index), (x0, y0), t, options={"step_size": 0.1, "anchor_every": 0},
-               adjoint="reversible")
+               backward="reversible")
 
 
 def test_non_invertible_method_is_refused(monkeypatch):
@@ -246,7 +246,7 @@ def test_non_invertible_method_is_refused(monkeypatch):
     field, edge_index, x0, y0 = make_field(alpha=0.5, gamma=1.0)
     with pytest.raises(ValueError, match="has no inverse.*checkpoint"):
         odeint(field.bind(edge_index), (x0, y0), torch.tensor([0.0, 1.0], dtype=torch.float64),
-               method=Explicit.name, options={"step_size": 0.1}, adjoint="reversible")
+               method=Explicit.name, options={"step_size": 0.1}, backward="reversible")
 
 
 def test_inverse_step_matrix_is_eq4_undone_for_a_linear_force():
@@ -271,3 +271,18 @@ def test_force_lipschitz_estimates_the_spectral_norm_of_a_linear_force():
 
     estimate = force_lipschitz(Linear(), torch.zeros(()), torch.randn(5, 8, dtype=torch.float64), iterations=30)
     assert estimate == pytest.approx(float(torch.linalg.matrix_norm(weight, ord=2)), rel=1e-4)
+
+
+@pytest.mark.parametrize("method", [name for name, cls in METHODS.items() if cls.invertible])
+def test_reversible_rebuilds_every_block_without_recomputing_it(method):
+    """On a well-conditioned problem (α = 0.5, Δt = 0.1, float64) every block rebuilt by the method's inverse
+    matches its anchor to round-off, so none is recomputed: a wrong inverse cannot hide behind recomputation."""
+    field, edge_index, x0, y0 = make_field(alpha=0.5, gamma=1.3)
+    x, y = x0.clone().requires_grad_(), y0.clone().requires_grad_()
+    (xs, ys), stats = odeint(field.bind(edge_index), (x, y), torch.tensor([0.0, 5.0], dtype=torch.float64),
+                             method=method, options={"step_size": 0.1, "anchor_every": 25}, backward="reversible",
+                             return_stats=True)
+    loss_of([(xs[-1], ys[-1])]).backward()
+    assert stats.extra["anchors"] == 3
+    assert stats.extra["recomputed_blocks"] == 0
+    assert stats.extra["max_reconstruction_error"] <= 1e-12

@@ -100,7 +100,7 @@ def test_gradients_for_learnable_alpha_and_gamma_match_the_written_out_solve(met
     reference = gradients(field, (x, y), loss_of(*reference_solve(field, edge_index, x, y, method)))
 
     t = torch.tensor([0.0, STEPS * DT], dtype=torch.float64)
-    xs, ys = odeint(field.bind(edge_index), (x, y), t, method=method, adjoint=mode, options={"step_size": DT})
+    xs, ys = odeint(field.bind(edge_index), (x, y), t, method=method, backward=mode, options={"step_size": DT})
     grads = gradients(field, (x, y), loss_of(xs[-1], ys[-1]))
 
     names = ["x0", "y0"] + [name for name, _ in field.named_parameters()]
@@ -118,7 +118,7 @@ def test_verlet_checkpoint_blocks_match_backprop_with_fixed_coefficients():
     results = []
     for mode in ("backprop", "checkpoint"):
         x = x0.clone().requires_grad_()
-        xs, ys = odeint(field.bind(edge_index), (x, y0), t, method="verlet", adjoint=mode, options={"step_size": DT})
+        xs, ys = odeint(field.bind(edge_index), (x, y0), t, method="verlet", backward=mode, options={"step_size": DT})
         results.append(gradients(field, (x,), loss_of(xs[-1], ys[-1])))
     assert max(relative_errors(*reversed(results))) <= 1e-12
 
@@ -131,7 +131,7 @@ def test_continuous_adjoint_differentiates_alpha_and_gamma():
     x, y = x0.clone().requires_grad_(), y0.clone().requires_grad_()
     layer = field.coupling.layers[0]
     t = torch.tensor([0.0, STEPS * DT], dtype=torch.float64)
-    xs, ys = odeint(field.bind(edge_index), (x, y), t, method="rk4", adjoint=True, options={"step_size": DT},
+    xs, ys = odeint(field.bind(edge_index), (x, y), t, method="rk4", backward=True, options={"step_size": DT},
                     adjoint_method="rk4", adjoint_options={"step_size": DT})
     grads = gradients(field, (x, y), loss_of(xs[-1], ys[-1]))
     xs, ys = odeint(field.bind(edge_index), (x, y), t, method="rk4", options={"step_size": DT})
@@ -151,7 +151,7 @@ def test_sigmoid_range_keeps_alpha_inside_and_is_differentiated():
     reference = gradients(field, (x, y),
                           loss_of(*reference_solve(field, edge_index, x, y, "imex", alpha_range=bounds)))
     t = torch.tensor([0.0, STEPS * DT], dtype=torch.float64)
-    xs, ys = odeint(field.bind(edge_index), (x, y), t, adjoint="reversible", options={"step_size": DT})
+    xs, ys = odeint(field.bind(edge_index), (x, y), t, backward="reversible", options={"step_size": DT})
     assert max(relative_errors(gradients(field, (x, y), loss_of(xs[-1], ys[-1])), reference)) <= 1e-10
     with torch.no_grad():
         field.damping.raw.fill_(40.0)

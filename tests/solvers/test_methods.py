@@ -185,8 +185,11 @@ def test_adaptive_evaluations_are_counted():
 
 @pytest.mark.parametrize("alpha", [0.0, 0.5, 40.0])
 @pytest.mark.parametrize("dt", [0.1, -0.1])
-@pytest.mark.parametrize("method", ["imex_implicit", "verlet"])
+@pytest.mark.parametrize("method", [name for name, cls in solvers.METHODS.items() if cls.invertible])
 def test_inverse_undoes_the_step(method, dt, alpha):
+    """float64, α > 0 included: a wrong sign of the damping in ``inverse`` is off by O(αΔt), far above 1e-13."""
+    if method == "imex" and alpha * abs(dt) >= 2:
+        pytest.skip("eq. (4) is unstable for alpha*dt > 2 (its damping factor 1 - alpha*dt leaves [-1, 1])")
     torch.manual_seed(0)
     f = GraphCONField(GCN(4), alpha=alpha, gamma=1.2).double().bind(random_graph(8, 12))
     q, p = initial_state((8, 4))

@@ -92,7 +92,7 @@ def gradients(method, mode):
     field, edge_index, x0, y0 = graphcon_problem()
     x, y = x0.clone().requires_grad_(), y0.clone().requires_grad_()
     t = torch.tensor([0.0, 0.37, 1.0, 2.0], dtype=torch.float64)
-    xs, ys = odeint(field.bind(edge_index), (x, y), t, method=method, options={"step_size": 0.1}, adjoint=mode)
+    xs, ys = odeint(field.bind(edge_index), (x, y), t, method=method, options={"step_size": 0.1}, backward=mode)
     loss = sum((k + 1) * (xs[k].pow(2).sum() + (torch.sin(xs[k]) * ys[k]).sum()) for k in range(1, len(t)))
     loss.backward()
     return [x.grad, y.grad] + [p.grad for p in field.parameters()]
@@ -172,5 +172,5 @@ def test_a_toy_backward_mode_added_by_one_registry_line_passes_the_generic_check
     with pytest.raises(ValueError, match="'no_such_option'"):
         PlainReplay(no_such_option=1)
     _, stats = odeint(DrivenOscillator(alpha=0.5), (Q0, P0), torch.tensor([0.0, 1.0], dtype=torch.float64),
-                      adjoint=PlainReplay.name, options={"step_size": 0.1}, return_stats=True)
+                      backward=PlainReplay.name, options={"step_size": 0.1}, return_stats=True)
     assert stats.backward == PlainReplay.name and stats.steps == 10 and stats.nfe_forward == 10
