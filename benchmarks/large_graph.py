@@ -69,6 +69,15 @@ def epoch(data, mode: str, steps: int, channels: int, seed: int, coupling: str =
     return {"seconds": done - built, "build_seconds": built - start, "peak_mib": peak.mib, "loss": float(loss.detach())}
 
 
+def outcome_note(result: dict[str, Any], steps: int, limit_gib: float) -> dict[str, str]:
+    """``{"note": …}`` for a point that ran out of memory or failed in its child process, else nothing."""
+    if result.get("out_of_memory"):
+        return {"note": f"out of memory at N={steps} (limit {limit_gib:g} GiB)"}
+    if "error" in result:
+        return {"note": "error: " + result["error"].strip().splitlines()[-1][:160]}
+    return {}
+
+
 def limited(limit_bytes: int, data, mode: str, steps: int, channels: int, seed: int,
             coupling: str = "gcn") -> dict[str, Any]:
     """:func:`epoch` under an address-space limit of ``limit_bytes`` above the child's current size."""
@@ -142,11 +151,7 @@ def main() -> None:
             row.update(predicted_seconds=expected, note=f"not run: predicted {expected:.0f} s > --max-seconds")
         else:
             result = run_isolated(lambda m=mode, n=steps: limited(limit, data, m, n, args.channels, args.seed))
-            row.update(result)
-            if result.get("out_of_memory"):
-                row["note"] = f"out of memory at N={steps} (limit {args.limit_gib:g} GiB)"
-            elif "error" in result:
-                row["note"] = "error: " + result["error"].strip().splitlines()[-1][:160]
+            row.update(result, **outcome_note(result, steps, args.limit_gib))
         store.record(key, row)
         print(json.dumps(row), flush=True)
     rows = sorted(store.records.values(), key=lambda r: (MODES.index(r["mode"]), r["steps"]))

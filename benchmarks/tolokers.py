@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 import torch
-from large_graph import limited
+from large_graph import limited, outcome_note
 from torch_geometric.datasets import HeterophilousGraphDataset
 
 from experiments.harness import RunStore
@@ -67,11 +67,7 @@ def main() -> None:
                 row = {"coupling": coupling, "mode": mode, "steps": steps, "load_average": os.getloadavg()[0]}
                 result = run_isolated(lambda c=coupling, m=mode, n=steps: limited(
                     int(args.limit_gib * 2**30), data, m, n, args.channels, 0, c))
-                row.update(result)
-                if result.get("out_of_memory"):
-                    row["note"] = f"out of memory at N={steps} (limit {args.limit_gib:g} GiB)"
-                elif "error" in result:
-                    row["note"] = "error: " + result["error"].strip().splitlines()[-1][:160]
+                row.update(result, **outcome_note(result, steps, args.limit_gib))
                 store.record(key, row)
                 print(json.dumps(row), flush=True)
     write_atomic(Path(args.out) / "results.md", markdown_table(list(store.records.values()), COLUMNS))

@@ -23,11 +23,12 @@ from functools import partial
 from pathlib import Path
 
 import torch
+from matplotlib.figure import Figure
 
-from experiments.gradient_workload import Workload, build, forward_backward, measure
-from experiments.harness import RunStore, add_common_arguments, progress
+from experiments.gradient_workload import Workload, add_depth_arguments, build, forward_backward, measure
+from experiments.harness import RunStore, progress
 from experiments.memory import run_isolated
-from graphcon_ode.results import markdown_table, write_results
+from graphcon_ode.results import markdown_table, write_png, write_results
 
 SETTINGS: dict[str, tuple[float, float, float]] = {
     "undamped": (0.0, 1.0, 0.05),
@@ -43,12 +44,9 @@ COLUMNS = ["setting", "mode", "alpha", "gamma", "step_size", "steps", "grad_rel_
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser, "results/backward-accuracy")
-    parser.add_argument("--steps", type=int, nargs="+", help=f"depths N (default {STEPS}; --quick {QUICK_STEPS})")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES, help="backward modes to measure")
+    add_depth_arguments(parser, "results/backward-accuracy", STEPS, QUICK_STEPS, MODES)
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
                         help="the workloads (graph size, α, Δt) whose gradients are compared")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads per measurement")
 
 
 def workload_for(setting: str, steps: int, quick: bool, seed: int) -> Workload:
@@ -76,12 +74,8 @@ def error_table(rows: list[dict], steps: list[int]) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(SETTINGS), figsize=(4 * len(SETTINGS), 3.4), sharey=True)
+    fig = Figure(figsize=(4 * len(SETTINGS), 3.4), dpi=110)
+    axes = fig.subplots(1, len(SETTINGS), sharey=True)
     for ax, (setting, (alpha, gamma, dt)) in zip(axes, SETTINGS.items()):
         for mode in MODES:
             points = sorted((r["steps"], r["grad_rel_error"]) for r in rows if r["setting"] == setting
@@ -94,8 +88,7 @@ def plot(rows: list[dict], path: Path) -> None:
     axes[0].set_ylabel("relative gradient error (worst tensor)")
     axes[-1].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    write_png(path, fig)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ mean(X(T)²). The gradient is taken for X⁰, Y⁰ and every weight and bias, ea
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 import warnings
@@ -16,6 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from experiments.harness import add_common_arguments
 from experiments.memory import PeakMemory
 from graphcon_ode import GCN, GraphCONField, odeint
 from graphcon_ode.datasets.synthetic import contextual_sbm
@@ -141,3 +143,13 @@ def representable(reference: Tensor, dtype: torch.dtype) -> bool:
     the gradient for X⁰ like |1 − αΔt|^N, below that at depth, and a relative error means nothing there."""
     info = torch.finfo(dtype)
     return float(reference.abs().max()) >= info.tiny / info.eps
+
+
+def add_depth_arguments(parser: argparse.ArgumentParser, default_out: str, steps: list[int], quick_steps: list[int],
+                        modes: list[str]) -> None:
+    """The options of a sweep of backward modes over depth: the common ones, ``--steps``, ``--modes`` and
+    ``--threads`` (each measurement runs in its own process)."""
+    add_common_arguments(parser, default_out)
+    parser.add_argument("--steps", type=int, nargs="+", help=f"depths N (default {steps}; --quick {quick_steps})")
+    parser.add_argument("--modes", nargs="+", choices=modes, default=modes, help="backward modes to measure")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per measurement")

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from experiments.harness import RunStore, mean_std, progress
 from experiments.node_experiment import Task, load_task
+from experiments.run_record import machine_load
 from graphcon_ode.metrics import accuracy
 from graphcon_ode.models.grand import GrandGraphCONModel
 from graphcon_ode.results import write_results
@@ -105,8 +106,10 @@ def run_fixed(args: argparse.Namespace, protocols: list[str]) -> list[dict[str, 
     jobs = [(depth, split) for split in range(splits) for depth in depths]
     for depth, split in progress([j for j in jobs if not store.done(run_key(j[0], "fixed", j[1], epochs))],
                                  "graphcon-grand, the authors' Cora settings"):
+        load = machine_load()
         record = train_and_score(task, depth, AUTHORS_CORA, split, args.seed, epochs)
-        store.record(run_key(depth, "fixed", split, epochs), {**record, "draw": "fixed"})
+        store.record(run_key(depth, "fixed", split, epochs),
+                     {**record, "draw": "fixed", "load": load, "epoch_budget": epochs})
     return [_summary(store, protocol, depth, ["fixed"], splits, epochs) for protocol in protocols for depth in depths]
 
 
@@ -120,9 +123,11 @@ def run_sweep(args: argparse.Namespace, protocols: list[str]) -> list[dict[str, 
     jobs = [(depth, draw, split) for draw in range(draws) for depth in depths for split in range(splits)]
     pending = [job for job in jobs if not store.done(run_key(*job, epochs))]
     for depth, draw, split in progress(pending, "graphcon-grand depth sweep"):
+        load = machine_load()
         record = train_and_score(task, depth, draw_hyperparameters(args.seed, depth, draw), split,
                                  args.seed + draw, epochs)
-        store.record(run_key(depth, draw, split, epochs), {**record, "draw": draw})
+        store.record(run_key(depth, draw, split, epochs),
+                     {**record, "draw": draw, "load": load, "epoch_budget": epochs})
     return [_summary(store, protocol, depth, range(draws), splits, epochs) for protocol in protocols
             for depth in depths]
 

@@ -15,19 +15,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from experiments.graph_level import (
-    DATASETS,
-    add_settings_arguments,
-    check_arguments,
-    overrides_from,
-    paper_reference,
-    protocol_note,
-    quick_overrides,
-    run_key,
-    settings_for,
-    summary_row,
-    sweep,
-)
+from experiments import graph_level
 from experiments.harness import RunStore, add_common_arguments
 from graphcon_ode.cli.arguments import quick
 from graphcon_ode.results import write_results
@@ -40,7 +28,7 @@ PAPER_DEPTH = {  # Tables 6 (MAE) and 7 (accuracy in %), one number per cell
                           "gcn": dict(zip(DEPTHS["mnist-superpixels"], (88.09, 87.26, 86.78, 85.67)))},
 }
 MODELS = ("gcn", "graphcon-gcn", "gat", "graphcon-gat")
-GRAPH_LEVEL = tuple(name for name, info in DATASETS.items() if info.level == "graph")
+GRAPH_LEVEL = tuple(name for name, info in graph_level.DATASETS.items() if info.level == "graph")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,11 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="numbers of layers N (default: Table 6's 5 10 15 20 on molecules, Table 7's "
                              "4 8 16 32 on superpixels)")
     parser.add_argument("--seeds", type=int, default=1, help="initialisations per cell (default 1)")
-    add_settings_arguments(parser)
+    graph_level.add_settings_arguments(parser)
 
 
 def check(args: argparse.Namespace) -> None:
-    check_arguments(args)
+    graph_level.check_arguments(args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,25 +53,26 @@ def run(args: argparse.Namespace) -> int:
     rows, notes = [], []
     seeds = quick(args, "seeds", 1)
     for dataset in args.dataset:
-        paper = DATASETS[dataset].paper
+        paper = graph_level.DATASETS[dataset].paper
         depths = quick(args, "depths", [2, 4]) or list(DEPTHS[paper])
-        overrides = {k: v for k, v in {**overrides_from(args), **quick_overrides(args, dataset)}.items()
-                     if k != "layers"}
-        cells = [(model, depth, settings_for(dataset, model, {**overrides, "layers": depth}))
+        given = {**graph_level.overrides_from(args), **graph_level.quick_overrides(args, dataset)}
+        overrides = {k: v for k, v in given.items() if k != "layers"}
+        cells = [(model, depth, graph_level.settings_for(dataset, model, {**overrides, "layers": depth}))
                  for model in args.model for depth in depths]
-        sweep(store, args.data_root, [(dataset, m, s, args.seed + i) for m, _, s in cells for i in range(seeds)],
-              f"{dataset} depth sweep")
+        jobs = [(dataset, m, s, args.seed + i) for m, _, s in cells for i in range(seeds)]
+        graph_level.sweep(store, args.data_root, jobs, f"{dataset} depth sweep")
         shallowest: dict[str, float] = {}
         for model, depth, settings in cells:
-            keys = [run_key(dataset, model, settings, args.seed + i) for i in range(seeds)]
-            row = summary_row(store, dataset, model, keys, layers=depth, settings=settings.key())
+            keys = [graph_level.run_key(dataset, model, settings, args.seed + i) for i in range(seeds)]
+            row = graph_level.summary_row(store, dataset, model, keys, layers=depth, settings=settings.key())
             shallowest.setdefault(model, row["mean"])
-            reference = paper_reference(dataset, model)
+            reference = graph_level.paper_reference(dataset, model)
             paper_cell = PAPER_DEPTH[paper].get(model, {}).get(depth)
-            row.update(change=row["mean"] - shallowest[model], paper_mean=paper_cell, paper_std=None,
+            change = None if None in (row["mean"], shallowest[model]) else row["mean"] - shallowest[model]
+            row.update(change=change, paper_mean=paper_cell, paper_std=None,
                        paper_dataset=(reference["paper_dataset"] or "") if paper_cell is not None else None)
             rows.append(row)
-        notes.append("- " + protocol_note(dataset, cells[0][2], seeds))
+        notes.append("- " + graph_level.protocol_note(dataset, cells[0][2], seeds))
         notes += [f"  - {m} N={d} [{s.key()}]: " + ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(s).items())
                   for m, d, s in cells]
     write_results(args.out, rows, ["dataset", "model", "metric", "layers", "mean", "std", "change", "runs",

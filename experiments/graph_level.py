@@ -7,7 +7,9 @@ and MNIST superpixels (see :mod:`graphcon_ode.datasets.graph`); their rows carry
 original dataset beside them under ``paper_dataset`` "… (a different dataset)", never as the same benchmark.
 
 Every run trains with :func:`graphcon_ode.training.loop.fit_graph_model` on the dataset's fixed split and reports
-the test metric at the epoch of best validation metric; runs differ by their initialisation seed. ``*_graphs``
+the test metric at the epoch of best validation metric; runs differ by their initialisation seed. A run that
+diverged (:data:`DIVERGED`, decided by :func:`diverged` in the run and stored in its record) stays in runs.json
+with ``"diverged": true`` and is left out of its cell's mean and std, which count it under ``diverged``. ``*_graphs``
 settings train, select and test on a fixed random subset of a split (the same subset for every model and seed),
 the reduced protocol that CPU-only runs and ``--quick`` use.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,7 @@ from torch_geometric.loader import DataLoader
 
 from experiments import harness
 from experiments.harness import RunStore, add_common_arguments, mean_std, progress, settings_key
+from experiments.run_record import machine_load
 from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.cli.arguments import UsageError, given, quick
 from graphcon_ode.datasets.graph import load_graph_dataset
@@ -37,6 +41,13 @@ from graphcon_ode.results import write_results
 from graphcon_ode.training.loop import Plateau, fit_graph_model
 from graphcon_ode.training.tasks import TASKS
 
+# An under-trained but stable regression run stays within about ten times the mean predictor's MAE (one epoch on
+# zinc-moses, --quick: GCN 1.5x, GAT 7.9x; graph-depth-sweep --quick --hidden 8: up to 11.8x, GraphCON-GAT N=2),
+# a blown-up one is orders of magnitude above (graph-regression --quick: GraphCON-GCN 528x, GraphCON-GAT 2.8e5x).
+DIVERGED_FACTOR = 100.0
+DIVERGED = ("a run diverged when, at its selected epoch, the training metric, the validation loss, the validation "
+            "metric or the test metric is not finite, or (regression) when its validation or test MAE is above "
+            f"{DIVERGED_FACTOR:g} times the MAE on that split of predicting the mean training target for every graph")
 MODELS = ("gcn", "gat", "graphcon-gcn", "graphcon-gat", "graphcon-gin", "graphcon-gatedgcn", "graphcon-sage")
 PUBLISHED = "the authors' published settings"
 CHOSEN = "chosen here (the paper gives none)"
@@ -277,17 +288,39 @@ def run_key(dataset: str, model: str, settings: GraphSettings, seed: int) -> str
     return f"{dataset}/{model}/{settings.key()}/seed{seed}"
 
 
+def mean_predictor_mae(task: GraphTask) -> dict[str, float]:
+    """The validation and test MAE of predicting the training targets' mean for every graph, the scale a
+    regression run's MAE is judged against (:data:`DIVERGED`)."""
+    mean = torch.cat([graph.y.reshape(-1).double() for graph in task.train]).mean()
+    return {split: float(torch.cat([graph.y.reshape(-1).double() for graph in graphs]).sub(mean).abs().mean())
+            for split, graphs in (("val", task.val), ("test", task.test))}
+
+
+def diverged(record: dict[str, Any]) -> bool:
+    """Whether the run ``record`` diverged (:data:`DIVERGED`); a record without the mean predictor's MAE (one
+    written before it was kept) is judged on finiteness alone."""
+    values = [record["train"], record["val"], record["test"], record.get("val_loss", 0.0)]
+    if not all(math.isfinite(v) for v in values):
+        return True
+    baseline = record.get("mean_predictor_mae")
+    return baseline is not None and any(record[split] > DIVERGED_FACTOR * baseline[split] for split in baseline)
+
+
 def train_once(task: GraphTask, model: str, settings: GraphSettings, seed: int) -> dict[str, Any]:
-    """One training run's record."""
+    """One training run's record, with whether it :func:`diverged`."""
     net, result, seconds = train_model(task, model, settings, seed)
-    return {
+    record = {
         "dataset": task.dataset, "model": model, "seed": seed, "settings": settings.key(),
         "hyperparameters": dataclasses.asdict(settings), "metric": result.metric,
         "test": result.test_score, "val": result.val_score, "train": result.train_score,
+        "val_loss": result.val_loss,
         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run, "final_lr": result.final_lr,
         "parameters": sum(p.numel() for p in net.parameters()), "seconds": round(seconds, 2),
         "graphs": [len(task.train), len(task.val), len(task.test)],
     }
+    if task.info.task == "regression":
+        record["mean_predictor_mae"] = mean_predictor_mae(task)
+    return {**record, "diverged": diverged(record), "diverged_rule": DIVERGED}
 
 
 def sweep(store: RunStore, data_root: str | None, jobs: list[tuple[str, str, GraphSettings, int]], desc: str) -> None:
@@ -300,8 +333,10 @@ def sweep(store: RunStore, data_root: str | None, jobs: list[tuple[str, str, Gra
         if subset not in tasks:
             tasks[subset] = load_graph_task(dataset, data_root, settings)
     for dataset, model, settings, seed in progress(pending, desc, done=len(jobs) - len(pending)):
+        # the load is read before the run starts (a dict display evaluates in order)
         store.record(run_key(dataset, model, settings, seed),
-                     train_once(tasks[_subset_key(dataset, settings)], model, settings, seed))
+                     {"load": machine_load(), "epoch_budget": settings.epochs,
+                      **train_once(tasks[_subset_key(dataset, settings)], model, settings, seed)})
 
 
 def _subset_key(dataset: str, settings: GraphSettings) -> tuple[str, int, int, int]:
@@ -323,21 +358,24 @@ def paper_reference(dataset: str, model: str) -> dict[str, Any]:
 
 
 def summary_row(store: RunStore, dataset: str, model: str, keys: list[str], **extra: Any) -> dict[str, Any]:
-    """The result row of one cell: mean ± std of the test metric over the runs ``keys``, the paper beside it."""
+    """The result row of one cell: mean ± std of the test metric over the runs ``keys`` that did not diverge
+    (:func:`diverged`; None where all did), their count under ``diverged``, the paper beside it."""
     records = [store.records[key] for key in keys]
     metric = records[0]["metric"]
-    mean, std = mean_std([scale(metric) * r["test"] for r in records])
-    val_mean, _ = mean_std([scale(metric) * r["val"] for r in records])
+    kept = [r for r in records if not r.get("diverged", diverged(r))]
+    mean = std = val_mean = within = None
+    if kept:
+        mean, std = mean_std([scale(metric) * r["test"] for r in kept])
+        val_mean, _ = mean_std([scale(metric) * r["val"] for r in kept])
     reference = paper_reference(dataset, model)
-    within = None
-    if reference["paper_std"] and not DATASETS[dataset].stand_in_for:
+    if mean is not None and reference["paper_std"] and not DATASETS[dataset].stand_in_for:
         within = abs(mean - reference["paper_mean"]) <= reference["paper_std"]
     return {"dataset": dataset, "model": model, "metric": metric, "mean": mean, "std": std, "runs": len(keys),
-            **reference, "within_paper_std": within, "val_mean": val_mean,
+            "diverged": len(records) - len(kept), **reference, "within_paper_std": within, "val_mean": val_mean,
             "parameters": records[0]["parameters"], "epochs_run": max(r["epochs_run"] for r in records), **extra}
 
 
-COLUMNS = ["dataset", "model", "metric", "layers", "mean", "std", "runs", "parameters", "paper_dataset",
+COLUMNS = ["dataset", "model", "metric", "layers", "mean", "std", "runs", "diverged", "parameters", "paper_dataset",
            "paper_mean", "paper_std", "settings"]
 
 
@@ -403,7 +441,8 @@ def protocol_note(dataset: str, settings: GraphSettings, seeds: int) -> str:
                                                         settings.test_graphs))
     note = (f"{dataset}: {seeds} initialisation(s); train/val/test graphs used: {graphs}; test "
             f"{TASKS[info.task].metric}{' in %' if info.task != 'regression' else ''} at the epoch of best "
-            "validation metric.")
+            f"validation metric. Diverged runs: {DIVERGED}; they are counted under diverged and left out of mean "
+            "and std.")
     if info.stand_in_for:
         note += (f" {dataset} is an offline stand-in, not {PAPER_NAMES[info.stand_in_for]}: the paper's numbers "
                  "beside it were measured on a different dataset and are not comparable one to one.")

@@ -13,15 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.graph_level import (
-    overrides_from,
-    protocol_note,
-    quick_overrides,
-    run_key,
-    settings_for,
-    summary_row,
-    sweep,
-)
+from experiments import graph_level
 from experiments.harness import RunStore
 from experiments.sensitivity_figure import plot
 from graphcon_ode.cli.arguments import quick
@@ -43,25 +35,26 @@ def run(args: argparse.Namespace) -> int:
     values = quick(args, "values", [0.0, 1.0])
     seeds = quick(args, "inits", 1)
     fixed_gamma = FIXED_GAMMA if args.fixed_gamma is None else args.fixed_gamma
-    overrides = {k: v for k, v in {**overrides_from(args), **quick_overrides(args, args.dataset)}.items()
-                 if k not in ("alpha", "gamma")}
+    given = {**graph_level.overrides_from(args), **graph_level.quick_overrides(args, args.dataset)}
+    overrides = {k: v for k, v in given.items() if k not in ("alpha", "gamma")}
     overrides.setdefault("layers", quick(args, "layers", 4) or LAYERS)
     points = [("alpha", {"alpha": v, "gamma": fixed_gamma}) for v in values]
     points += [("gamma", {"alpha": args.fixed_alpha, "gamma": v}) for v in values]
-    cells = [(swept, settings_for(args.dataset, "graphcon-gcn", {**overrides, **coefficients}))
+    cells = [(swept, graph_level.settings_for(args.dataset, "graphcon-gcn", {**overrides, **coefficients}))
              for swept, coefficients in points]
     store = RunStore(args.out)
-    sweep(store, args.data_root, [(args.dataset, "graphcon-gcn", s, args.seed + i) for _, s in cells
+    graph_level.sweep(store, args.data_root, [(args.dataset, "graphcon-gcn", s, args.seed + i) for _, s in cells
                                   for i in range(seeds)], "sensitivity")
     rows = []
     for swept, settings in cells:
-        keys = [run_key(args.dataset, "graphcon-gcn", settings, args.seed + i) for i in range(seeds)]
-        rows.append(summary_row(store, args.dataset, "graphcon-gcn", keys, swept=swept, alpha=settings.alpha,
-                                gamma=settings.gamma, layers=settings.layers, settings=settings.key()))
+        keys = [graph_level.run_key(args.dataset, "graphcon-gcn", settings, args.seed + i) for i in range(seeds)]
+        rows.append(graph_level.summary_row(store, args.dataset, "graphcon-gcn", keys, swept=swept,
+                                            alpha=settings.alpha, gamma=settings.gamma, layers=settings.layers,
+                                            settings=settings.key()))
     out = Path(args.out)
     plot(rows, out / "sensitivity.png", args.dataset)
     write_results(out, rows, ["swept", "alpha", "gamma", "layers", "mean", "std", "runs", "settings"],
                   f"Sensitivity of GraphCON-GCN to α and γ on {args.dataset} (Fig. 3)",
-                  protocol_note(args.dataset, cells[0][1], seeds) + f" Settings: {cells[0][1].source}.")
+                  graph_level.protocol_note(args.dataset, cells[0][1], seeds) + f" Settings: {cells[0][1].source}.")
     print((out / "results.md").read_text())
     return 0

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from experiments.harness import RunStore, mean_std, progress
-from experiments.heterophily import HETEROPHILOUS, MODELS, run_key, settings_for, train_once
+from experiments.heterophily import HETEROPHILOUS, run_key, settings_for, train_once
 from graphcon_ode.datasets import load_dataset
 from graphcon_ode.results import write_results
 
@@ -63,7 +63,7 @@ def search(store: RunStore, dataset: str, model: str, data_root: str | None, spl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", required=True, choices=HETEROPHILOUS)
-    parser.add_argument("--model", nargs="+", required=True, choices=MODELS)
+    parser.add_argument("--model", nargs="+", required=True, choices=tuple(GRIDS))
     parser.add_argument("--splits", type=int, default=1, help="search on the first SPLITS splits (default 1)")
     parser.add_argument("--epochs", type=int, default=None, help="override the epochs of every candidate")
     parser.add_argument("--lr", type=float, default=None, help="override the learning rate of every candidate")

@@ -20,10 +20,13 @@ import math
 from functools import partial
 from pathlib import Path
 
-from experiments.gradient_workload import Workload, measure
-from experiments.harness import RunStore, add_common_arguments, progress
+from matplotlib.figure import Figure
+
+from experiments.gradient_workload import Workload, add_depth_arguments, measure
+from experiments.harness import RunStore, progress
 from experiments.memory import run_isolated
-from graphcon_ode.results import markdown_table, write_results
+from graphcon_ode.cli.arguments import add_coefficient_arguments
+from graphcon_ode.results import markdown_table, write_png, write_results
 from solvers import BACKWARD_MODES
 
 MODES = list(BACKWARD_MODES)
@@ -34,22 +37,17 @@ COLUMNS = ["mode", "steps", "nodes", "channels", "peak_mib", "seconds", "anchor_
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser, "results/memory-depth")
-    parser.add_argument("--steps", type=int, nargs="+", help=f"depths N (default {STEPS}; --quick {QUICK_STEPS})")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES, help="backward modes to measure")
+    add_depth_arguments(parser, "results/memory-depth", STEPS, QUICK_STEPS, MODES)
     parser.add_argument("--nodes", type=int, help="graph size (default 20000; --quick 2000)")
     parser.add_argument("--channels", type=int, default=32, help="feature channels m of the state")
     parser.add_argument("--degree", type=float, default=10.0, help="average node degree of the generated graph")
-    parser.add_argument("--alpha", type=float, default=0.5, help="damping α of eq. (3)")
-    parser.add_argument("--gamma", type=float, default=1.0, help="frequency control γ of eq. (3)")
-    parser.add_argument("--step-size", type=float, default=0.05, help="step Δt of eq. (4)")
+    add_coefficient_arguments(parser, alpha=0.5, gamma=1.0, step_size=0.05)
     parser.add_argument("--max-mib", type=float, default=4096.0,
                         help="skip depths whose extrapolated peak exceeds this (MiB)")
     parser.add_argument("--max-seconds", type=float, default=900.0,
                         help="skip depths whose extrapolated forward+backward time exceeds this")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where to solve (auto: CUDA when the measuring process sees one)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads per measurement")
 
 
 def extrapolated(rows: list[dict], key: str, steps: int) -> float:
@@ -87,12 +85,8 @@ def growth_table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (memory, time) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8), dpi=110)
+    (memory, time) = fig.subplots(1, 2)
     for mode in MODES:
         points = sorted((r["steps"], r["peak_mib"], r["seconds"]) for r in rows
                         if r["mode"] == mode and r.get("peak_mib") is not None)
@@ -108,8 +102,7 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.grid(True, alpha=0.3)
     memory.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    write_png(path, fig)
 
 
 def run(args: argparse.Namespace) -> int:

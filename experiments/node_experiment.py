@@ -32,6 +32,7 @@ from torch_geometric.data import Data
 from experiments import harness
 from experiments.harness import RunStore, mean_std, progress, settings_key
 from experiments.heterophilic_official import OFFICIAL_DROPOUT, PROTOCOLS, check_protocol, fit_official
+from experiments.run_record import machine_load
 from graphcon_ode.activations import ACTIVATIONS
 from graphcon_ode.datasets import geom_gcn_split, largest_connected_component, load_dataset, random_split
 from graphcon_ode.models import names
@@ -284,8 +285,10 @@ def sweep(store: RunStore, task: Task, jobs: list[tuple[str, Settings, int, int]
     pending = [job for job in jobs if not store.done(run_key(task.dataset, *job))]
     runs = pending if bar is not None else progress(pending, desc, done=len(jobs) - len(pending))
     for model, settings, split, init_seed in runs:
+        # the load is read before the run starts (a dict display evaluates in order)
         store.record(run_key(task.dataset, model, settings, split, init_seed),
-                     train_once(task, model, settings, split, init_seed))
+                     {"load": machine_load(), "epoch_budget": settings.epochs,
+                      **train_once(task, model, settings, split, init_seed)})
         if bar is not None:
             bar.update(1)
 

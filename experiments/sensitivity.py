@@ -14,31 +14,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments import graph_sensitivity
+from experiments import graph_sensitivity, node_experiment
 from experiments.harness import RunStore, add_common_arguments
-from experiments.node_experiment import (
-    HETEROPHILIC,
-    HOMOPHILIC,
-    add_settings_arguments,
-    grid,
-    load_task,
-    overrides_from,
-    run_key,
-    settings_for,
-    summary_row,
-    sweep,
-)
 from experiments.sensitivity_figure import plot
 from graphcon_ode.cli.arguments import given, quick
 from graphcon_ode.results import write_results
 
 VALUES = tuple(round(0.2 * i, 1) for i in range(11))
 GRAPH_DATASETS = ("mnist5k-superpixels", "mnist-superpixels")
+NODE_DATASETS = node_experiment.HOMOPHILIC + node_experiment.HETEROPHILIC
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser, "results/sensitivity")
-    parser.add_argument("--dataset", default="cora", choices=HOMOPHILIC + HETEROPHILIC + GRAPH_DATASETS,
+    parser.add_argument("--dataset", default="cora", choices=NODE_DATASETS + GRAPH_DATASETS,
                         help="a node-classification set, or superpixel graphs for the paper's own setting")
     parser.add_argument("--values", type=float, nargs="+", default=list(VALUES),
                         help="values of the swept parameter (default 0, 0.2, …, 2)")
@@ -47,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="γ while α is swept (default 1; 0.76 on superpixel graphs, as in Fig. 3)")
     parser.add_argument("--splits", type=int, default=2, help="splits per point (default 2)")
     parser.add_argument("--inits", type=int, default=1, help="initialisations per split (default 1)")
-    add_settings_arguments(parser)
+    node_experiment.add_settings_arguments(parser)
     graph_sensitivity.add_graph_arguments(parser)
 
 
@@ -64,21 +53,22 @@ def run(args: argparse.Namespace) -> int:
     fixed_gamma = 1.0 if args.fixed_gamma is None else args.fixed_gamma
     values = quick(args, "values", [0.0, 1.0])
     num_splits, num_inits = quick(args, "splits", 1), quick(args, "inits", 1)
-    overrides = {k: v for k, v in overrides_from(args).items() if k not in ("alpha", "gamma")}
+    overrides = {k: v for k, v in node_experiment.overrides_from(args).items() if k not in ("alpha", "gamma")}
     if args.quick and not given(args, "epochs"):
         overrides["epochs"] = 3
-    task = load_task(args.dataset, args.data_root, num_splits, args.seed)
+    task = node_experiment.load_task(args.dataset, args.data_root, num_splits, args.seed)
     store = RunStore(args.out)
     points = [("alpha", {"alpha": v, "gamma": fixed_gamma}) for v in values]
     points += [("gamma", {"alpha": args.fixed_alpha, "gamma": v}) for v in values]
-    cells = [(swept, settings_for(args.dataset, "graphcon-gcn", {**overrides, **coefficients}))
+    cells = [(swept, node_experiment.settings_for(args.dataset, "graphcon-gcn", {**overrides, **coefficients}))
              for swept, coefficients in points]
-    runs = list(grid(num_splits, num_inits, args.seed))
-    sweep(store, task, [("graphcon-gcn", s, split, init) for _, s in cells for split, init in runs], "sensitivity")
+    runs = list(node_experiment.grid(num_splits, num_inits, args.seed))
+    jobs = [("graphcon-gcn", s, split, init) for _, s in cells for split, init in runs]
+    node_experiment.sweep(store, task, jobs, "sensitivity")
     rows = []
     for swept, settings in cells:
-        keys = [run_key(args.dataset, "graphcon-gcn", settings, split, init) for split, init in runs]
-        row = summary_row(store, args.dataset, "graphcon-gcn", keys, swept=swept, alpha=settings.alpha,
+        keys = [node_experiment.run_key(args.dataset, "graphcon-gcn", settings, split, init) for split, init in runs]
+        row = node_experiment.summary_row(store, args.dataset, "graphcon-gcn", keys, swept=swept, alpha=settings.alpha,
                           gamma=settings.gamma, layers=settings.layers, settings=settings.key())
         row.update(paper_mean=None, paper_std=None, within_paper_std=None)
         rows.append(row)

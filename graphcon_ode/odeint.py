@@ -20,7 +20,7 @@ from torch import Tensor
 from graphcon_ode.field import GraphCONField
 from solvers import BACKWARD_MODES, METHODS, BackwardMode, Problem, SolveStats, compat, get_backward_mode
 from solvers.compat import SOLVERS
-from solvers.integrate import StepHook
+from solvers.integrate import DivergedError, StepHook
 from solvers.options import check_keys
 
 State = tuple[Tensor, Tensor]
@@ -108,7 +108,9 @@ def odeint(
 
     Raises:
         solvers.integrate.DivergedError: (a ``ValueError``) when the state of a partitioned method becomes
-            non-finite; the message names the step, its time and the method's stability bound.
+            non-finite from a finite start; the message names the step, its time and the method's stability bound.
+        ValueError: naming ``y0`` when the initial state is non-finite, and ``func`` with the parameters'
+            names when the solve went non-finite because the field's parameters already were.
     """
     if isinstance(func, GraphCONField):
         raise ValueError("func: this GraphCONField is not bound to a graph; pass field.bind(edge_index)")
@@ -135,8 +137,23 @@ def odeint(
     }
     problem = Problem(func, x0, v0, t, method, options, rtol, atol, adjoint_kwargs, after_step)
     stats = SolveStats(method=method, backward=mode.name)
-    solution = mode.solve(problem, stats)
+    try:
+        solution = mode.solve(problem, stats)
+    except DivergedError as error:
+        bad = non_finite_parameters(func)
+        if bad:  # no step size cures a field that was non-finite before the first step
+            raise ValueError(f"func: parameters {', '.join(bad)} of the field are non-finite (nan or inf) before "
+                             f"the solve; the step size is not the cause") from error
+        raise
     return (solution, stats) if return_stats else solution
+
+
+def non_finite_parameters(func: object) -> list[str]:
+    """The names of ``func``'s parameters with a nan or inf entry (none where ``func`` is not an ``nn.Module``);
+    read only after a solve went non-finite, so a finite solve pays nothing for it."""
+    if not isinstance(func, torch.nn.Module):
+        return []
+    return [name for name, value in func.named_parameters() if not all_finite(value)]
 
 
 def _check_state(y0: object) -> State:

@@ -54,10 +54,8 @@ class NeighborhoodSampler(BaseSampler):
     """
 
     def __init__(self, data: Data, fanout: list[int], subgraph: str = "directional", seed: int | None = None):
-        if not fanout or any(not isinstance(k, int) or k == 0 or k < -1 for k in fanout):
-            raise ValueError(f"fanout: expected a non-empty list of positive integers or -1, got {fanout!r}")
-        if subgraph not in SUBGRAPHS:
-            raise ValueError(f"subgraph: expected one of {SUBGRAPHS}, got {subgraph!r}")
+        check_fanout(fanout)
+        check_subgraph(subgraph)
         self.num_nodes = int(data.num_nodes)
         source, target = data.edge_index
         order = torch.argsort(target * self.num_nodes + source)
@@ -122,6 +120,39 @@ class NeighborhoodSampler(BaseSampler):
         raise NotImplementedError("NeighborhoodSampler samples around seed nodes only (node-level training)")
 
 
+def check_fanout(fanout: object) -> None:
+    """``ValueError`` naming ``fanout`` unless it is a non-empty list of positive integers or −1."""
+    if (not isinstance(fanout, (list, tuple)) or not fanout
+            or any(isinstance(k, bool) or not isinstance(k, int) or k == 0 or k < -1 for k in fanout)):
+        raise ValueError(f"fanout: expected a non-empty list of positive integers or -1, got {fanout!r}")
+
+
+def check_subgraph(subgraph: object) -> None:
+    if subgraph not in SUBGRAPHS:
+        raise ValueError(f"subgraph: expected one of {SUBGRAPHS}, got {subgraph!r}")
+
+
+def check_input_nodes(input_nodes: Tensor | None, num_nodes: int) -> None:
+    """``input_nodes``: None (every node), a boolean mask of ``num_nodes`` entries, or integer node indices in
+    [0, num_nodes) (one min/max read); ``ValueError`` (``TypeError`` for another kind) naming it otherwise."""
+    if input_nodes is None:
+        return
+    if not isinstance(input_nodes, Tensor) or input_nodes.is_floating_point() or input_nodes.dim() != 1:
+        raise TypeError(f"input_nodes: expected a 1-D tensor of node indices or a boolean mask, got "
+                        f"{getattr(input_nodes, 'dtype', type(input_nodes).__name__)} "
+                        f"of shape {list(getattr(input_nodes, 'shape', []))}")
+    if input_nodes.dtype == torch.bool:
+        if input_nodes.numel() != num_nodes:
+            raise ValueError(f"input_nodes: a boolean mask needs one entry per node ({num_nodes}), "
+                             f"got {input_nodes.numel()}")
+        return
+    if input_nodes.numel():
+        low, high = (int(v) for v in torch.aminmax(input_nodes))
+        if low < 0 or high >= num_nodes:
+            raise ValueError(f"input_nodes: node index {low if low < 0 else high} is out of range for "
+                             f"num_nodes={num_nodes}")
+
+
 def neighbor_loader(data: Data, fanout: list[int], *, input_nodes: Tensor | None = None, batch_size: int = 1024,
                     shuffle: bool = False, subgraph: str = "directional", seed: int | None = None,
                     use_pyg_sampler: bool | None = None, **kwargs: Any) -> NodeLoader:
@@ -130,9 +161,16 @@ def neighbor_loader(data: Data, fanout: list[int], *, input_nodes: Tensor | None
     PyG's ``NeighborLoader`` when its compiled sampler is present (``use_pyg_sampler=None``: detect), else
     ``NodeLoader`` with :class:`NeighborhoodSampler`. In every batch the seeds are the first ``batch.batch_size``
     nodes and ``batch.n_id`` maps batch nodes to graph nodes. Further ``kwargs`` go to the ``DataLoader``.
+
+    Raises:
+        ValueError: naming the argument, a ``batch_size`` < 1, a ``fanout`` that is empty or holds 0 or a value
+            below −1, ``input_nodes`` out of [0, num_nodes) (or a mask of another length), an unknown ``subgraph``.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size: must be >= 1, got {batch_size}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
+    check_fanout(fanout)
+    check_subgraph(subgraph)
+    check_input_nodes(input_nodes, int(data.num_nodes))
     if use_pyg_sampler is None:
         use_pyg_sampler = has_pyg_sampler()
     if use_pyg_sampler:

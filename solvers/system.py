@@ -63,7 +63,21 @@ def is_split(system: object) -> bool:
     return isinstance(system, SplitSystem)
 
 
-class TupleFunctionSystem:
+class WrappedCoefficients:
+    """α and γ of a wrapper, read from the function it wraps (``self.func``), so the split protocol passes through."""
+
+    func: object
+
+    @property
+    def alpha(self) -> float | Tensor:
+        return self.func.alpha
+
+    @property
+    def gamma(self) -> float | Tensor:
+        return self.func.gamma
+
+
+class TupleFunctionSystem(WrappedCoefficients):
     """Any ``f(t, (q, p)) -> (q', p')`` seen as a partitioned system; ``q' = p`` is taken on trust.
 
     The split protocol is forwarded when ``f`` has it, so a bound GraphCON field keeps its force and damping.
@@ -73,14 +87,6 @@ class TupleFunctionSystem:
         self.func = func
         if is_split(func):
             self.force = func.force
-
-    @property
-    def alpha(self) -> float | Tensor:
-        return self.func.alpha
-
-    @property
-    def gamma(self) -> float | Tensor:
-        return self.func.gamma
 
     def acceleration(self, t: Tensor, q: Tensor, p: Tensor) -> Tensor:
         accel = getattr(self.func, "acceleration", None)
@@ -96,7 +102,7 @@ def as_system(func: object) -> PartitionedSystem:
     return TupleFunctionSystem(func)
 
 
-class CountedFunction(nn.Module):
+class CountedFunction(WrappedCoefficients, nn.Module):
     """Wraps a tuple function or system and counts its evaluations into a :class:`~solvers.stats.SolveStats`.
 
     Calls of ``forward``, ``acceleration`` and ``force`` each count one evaluation, into ``nfe_forward`` while
@@ -112,14 +118,6 @@ class CountedFunction(nn.Module):
         self._system = as_system(func)
         if is_split(func):
             self.force = self._counted_force
-
-    @property
-    def alpha(self) -> float | Tensor:
-        return self.func.alpha
-
-    @property
-    def gamma(self) -> float | Tensor:
-        return self.func.gamma
 
     def _count(self) -> None:
         if self.phase == "forward":

@@ -41,6 +41,8 @@ VERBS: Registry[tuple[str, str]] = Registry("verb", {
     "inductive": ("experiments.inductive", "Table 3: inductive multi-label micro-F1 on PPI"),
     "graph-depth-sweep": ("experiments.graph_depth_sweep", "Tables 6 and 7: graph-level GCN/GAT vs GraphCON by depth"),
     "illustrate": ("experiments.illustrate", "Fig. 1: node features of a trained GraphCON-GCN on a molecule over time"),
+    "search": ("experiments.search", "Optuna search of a model's settings on a heterophilous set (validation only)"),
+    "report": ("experiments.report", "regenerate the results tables of docs/results from the run records"),
 })
 """Every verb: name → (its module, a one-line summary). A new verb is ``VERBS.register(name, (module, summary))``;
 a taken name is a ``KeyError``."""

@@ -58,6 +58,15 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def add_coefficient_arguments(parser: argparse.ArgumentParser, *, alpha: float, gamma: float,
+                              step_size: float) -> None:
+    """``--alpha``, ``--gamma`` and ``--step-size``: α and γ of eq. (3) and the step Δt of eq. (4), with the
+    given defaults."""
+    parser.add_argument("--alpha", type=float, default=alpha, help="the damping α of eq. (3)")
+    parser.add_argument("--gamma", type=float, default=gamma, help="the frequency control γ of eq. (3)")
+    parser.add_argument("--step-size", type=float, default=step_size, help="the step Δt of eq. (4)")
+
+
 def _positive(value: Any) -> bool:
     return value > 0
 
@@ -74,10 +83,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {}
 for _name in ("epochs", "splits", "inits", "layers", "hidden", "heads", "steps", "depths", "nodes", "channels",
               "threads", "repeats"):
     RULES[_name] = (_positive, "a positive integer")
-for _name in ("lr", "step_size", "horizon", "degree", "max_mib", "max_seconds", "reference_rtol", "rtol", "atol",
-              "rtols"):
+for _name in ("lr", "step_size", "degree", "max_mib", "max_seconds", "reference_rtol", "rtol", "atol", "rtols"):
     RULES[_name] = (_positive, "a number > 0")
-for _name in ("weight_decay", "alpha", "gamma", "fixed_alpha", "fixed_gamma", "values", "patience",
+for _name in ("weight_decay", "horizon", "alpha", "gamma", "fixed_alpha", "fixed_gamma", "values", "patience",
               "attention_channels", "residual", "seed"):
     RULES[_name] = (_non_negative, "a number >= 0")
 for _name in ("dropout", "input_dropout", "step_dropout", "attention_dropout", "drop_edge", "drop_edge_rate"):

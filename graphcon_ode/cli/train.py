@@ -8,19 +8,23 @@
 Full-batch (default) or mini-batch (``--batch-size B --fanout k1 k2 ...``: each step takes B training nodes as
 seeds, samples their neighbourhood with :func:`graphcon_ode.sampling.neighbor_loader` and runs the model on that
 subgraph; the loss is read at the seeds). Datasets of many graphs (ZINC, PPI, MNIST superpixels and their
-stand-ins) train on mini-batches of whole graphs (:mod:`graphcon_ode.cli.train_graphs`, ``DistributedSampler`` across
-ranks).
+stand-ins) train on mini-batches of whole graphs (:mod:`graphcon_ode.cli.train_graphs`, one share of every global
+batch per rank).
 
 Data parallel (``--distributed`` under ``torchrun``): ``torch.distributed`` with gloo on the CPU, nccl on CUDA. Every
-global batch (all training nodes full-batch; B seeds mini-batch) is split into one contiguous share per rank; rank r
-takes the loss Σ_{i ∈ share r} ℓ_i / |global batch|, and the gradients are summed over the ranks by one
-``all_reduce`` of a flat buffer after the backward pass (:mod:`graphcon_ode.training.distributed`). Full-batch
-and on whole graphs the step is then the gradient of the global batch's mean loss, the step of a single process on
-the same global batch. Sampled mini-batches are not: each rank samples the subgraph of its own share of seeds, and
-a seed's output depends on the other seeds of its subgraph (which nodes are inner, with all their edges, and which
-are at the last hop, without theirs; the GCN degree normalisation reads those edges), so even with unlimited
-fan-out, no dropout and float64 the K-process step differs from the single process's (each rank also draws its
-sampling and dropout from its own stream). It is a valid stochastic step of its own, not the single process's.
+global batch B (all training nodes full-batch; B seeds mini-batch; B graphs) is split into one contiguous share S_r
+per rank; rank r takes the loss L_r = Σ_{i ∈ S_r} ℓ_i / |B|, and the gradients are summed over the ranks by one
+``all_reduce`` of a flat buffer after the backward pass (:mod:`graphcon_ode.training.distributed`), so that
+Σ_r ∇L_r is the gradient of the global batch's mean loss: the step of a single process on the same global batch.
+That holds only where ℓ_i is the single process's, and a node's output depends on the whole graph it is computed
+on (through the GCN degree normalisation, on which nodes are inner, with all their edges, and which at the last
+hop): so on one graph every rank runs the model on the graph of the whole global batch (full-batch: the graph;
+mini-batch: the subgraph sampled around all B seeds) and reads the loss at its share of the seeds only. The
+sampling, the seed order and the dropout masks of an epoch come from one stream seeded by (seed, epoch) that is the
+same on every rank and the same as a single process's, so the K ranks draw what the single process draws and the K
+steps are its steps, dropout included (:func:`train_epoch`). On one graph the forward and backward pass are thus
+repeated on every rank rather than divided; what is divided is the batches of whole graphs
+(:mod:`graphcon_ode.cli.train_graphs`), whose losses do not depend on one another.
 The all-reduce is explicit rather than through
 ``DistributedDataParallel`` because the low-memory backward modes (reversible, exact reversal, adjoint) produce the
 parameter gradients inside one autograd Function at the end of the backward pass, so DDP's overlap of communication
@@ -30,10 +34,11 @@ check against a single process (torchdiffeq's issue #119: adjoint gradients lost
 Checkpoints: after every epoch rank 0 writes ``--out DIR/checkpoint.pt`` atomically (temporary file + rename): a
 dict with "model" (the state_dict), "optimizer", "epoch" (epochs done), "rng" (torch's CPU generator state),
 "history" and "config". ``--resume`` continues from it; every random draw of an epoch (seed order, sampling,
-dropout) comes from a generator seeded by (seed, epoch, rank), so a run killed at any point, one rank or all,
-and resumed ends with the weights of an uninterrupted run. A run never replaces another: an ``--out`` that holds a
-checkpoint is refused unless ``--resume`` (the saved settings must be the given ones) or ``--overwrite``; Ctrl-C
-names the command that resumes. Every file the verb writes (checkpoint.pt, metrics.json) is written atomically.
+dropout) comes from a generator seeded by (seed, epoch) (and the rank, for the dropout of graph batches), so a run
+killed at any point, one rank or all, and resumed ends with the weights of an uninterrupted run. A run never
+replaces another: an ``--out`` that holds a checkpoint is refused unless ``--resume`` (the saved settings must be
+the given ones) or ``--overwrite``; Ctrl-C names the command that resumes. Every file the verb writes
+(checkpoint.pt, metrics.json) is written atomically.
 
 Scores: accuracy, or, on a dataset of two classes (minesweeper, tolokers, questions), one logit trained with BCE
 and scored by ROC AUC, as :mod:`graphcon_ode.training.tasks` defines them for the whole library.
@@ -56,7 +61,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from graphcon_ode.cli import close_progress_bars, train_graphs
-from graphcon_ode.cli.arguments import UsageError
+from graphcon_ode.cli.arguments import UsageError, add_coefficient_arguments
 from graphcon_ode.datasets import DATASETS, degree_corrected_sbm, load_dataset
 from graphcon_ode.models import names
 from graphcon_ode.odeint import known_methods
@@ -85,9 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the model, by its name in graphcon_ode.models.names")
     parser.add_argument("--hidden", type=int, default=64, help="hidden channels m")
     parser.add_argument("--layers", type=int, default=8, help="GraphCON steps N (or the baseline's layers)")
-    parser.add_argument("--step-size", type=float, default=1.0, help="GraphCON: the step Δt of eq. (4)")
-    parser.add_argument("--alpha", type=float, default=1.0, help="GraphCON: the damping α of eq. (3)")
-    parser.add_argument("--gamma", type=float, default=1.0, help="GraphCON: the frequency control γ of eq. (3)")
+    add_coefficient_arguments(parser, alpha=1.0, gamma=1.0, step_size=1.0)
     parser.add_argument("--heads", type=int, default=1, help="attention heads (GAT and transformer couplings)")
     parser.add_argument("--dropout", type=float, default=0.0, help="dropout on the encoded features")
     parser.add_argument("--input-dropout", type=float, default=0.0, help="dropout on the raw features")
@@ -154,28 +157,31 @@ def epoch_generator(seed: int, epoch: int, rank: int) -> torch.Generator:
 
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Data, train_nodes: Tensor,
                 args: argparse.Namespace, epoch: int, context: Context, loader: Any, task: Task) -> float:
-    """One epoch; returns the mean training loss over the global batches (this rank's part summed over ranks)."""
+    """One epoch; returns the mean training loss over the global batches (this rank's part summed over ranks).
+
+    Every rank draws from the same stream (the single process's, seeded by (seed, epoch)) and makes the same
+    draws in the same order: the seed order, then per global batch the subgraph sampled around all its seeds and
+    the model's dropout on it. Rank r then reads the loss at its share of the batch's seeds (module docstring)."""
     minibatch = args.batch_size is not None
     # Mini-batches are positions into the loader's seed nodes (the training nodes), in an order drawn per epoch.
     order = torch.randperm(train_nodes.numel(), generator=epoch_generator(args.seed, epoch, 0)) if minibatch \
         else train_nodes
-    torch.manual_seed(int(torch.randint(2**62, (), generator=epoch_generator(args.seed, epoch,
-                                                                                 context.rank if minibatch else 0))))
+    torch.manual_seed(int(torch.randint(2**62, (), generator=epoch_generator(args.seed, epoch, 0))))
     if loader is not None and hasattr(loader.node_sampler, "generator"):
         loader.node_sampler.generator.manual_seed(int(torch.randint(2**62, ())))
     model.train()
     total = torch.zeros((), dtype=torch.float64, device=context.device)
     batches = shares(order, args.batch_size, context)
-    for share, global_size in batches:
+    for batch, share in batches:
         optimizer.zero_grad(set_to_none=True)
         if minibatch:
-            batch = loader(share).to(context.device)
-            logits = model(batch.x, batch.edge_index)[:batch.batch_size]
-            labels = batch.y[:batch.batch_size]
+            sample = loader(batch).to(context.device)  # the batch's seeds first, in the batch's order
+            logits = model(sample.x, sample.edge_index)[share]
+            labels = sample.y[share]
         else:
-            logits = model(data.x, data.edge_index)[share]
-            labels = data.y[share]
-        loss = task.loss(*task.outputs(logits, labels), reduction="sum") / global_size
+            logits = model(data.x, data.edge_index)[batch[share]]
+            labels = data.y[batch[share]]
+        loss = task.loss(*task.outputs(logits, labels), reduction="sum") / batch.numel()
         loss.backward()
         reduce_gradients(model, context)
         optimizer.step()
@@ -284,12 +290,10 @@ def _prepare_graphs(args: argparse.Namespace, context: Context, dtype: torch.dty
     model = train_graphs.build_model(args, dataset).to(device=context.device)
     if dataset.atom_vocabulary is None:
         model = model.to(dtype)
-    batches = train_graphs.loader(dataset, args, context.rank, context.world)
 
     def one_epoch(optimizer: torch.optim.Optimizer, epoch: int) -> float:
         torch.manual_seed(int(torch.randint(2**62, (), generator=epoch_generator(args.seed, epoch, context.rank))))
-        return train_graphs.train_epoch(model, optimizer, dataset, batches, epoch, context.device, context.world,
-                                        lambda m: reduce_gradients(m, context))
+        return train_graphs.train_epoch(model, optimizer, dataset, args, epoch, context)
 
     described = {"train_graphs": len(dataset.train), "task": dataset.task, "metric": dataset.metric}
     return model, one_epoch, lambda: train_graphs.evaluate(model, dataset, context.device), described

@@ -1,13 +1,16 @@
 """Graph-level (and inductive multi-graph) training for ``graphcon-ode train``: datasets of many graphs.
 
-A dataset of :data:`graphcon_ode.datasets.graph.GRAPH_DATASETS` trains in mini-batches of whole graphs from PyG's
-``DataLoader``; under ``--distributed`` each rank draws its graphs through ``DistributedSampler``. The sampler
-permutes the training graphs with (seed, epoch) and gives rank r the positions r, r + K, r + 2K, … of that
-permutation, so with ``--batch-size B`` read as the global batch (B/K graphs per rank), step i of the K ranks
-together covers positions iB … (i + 1)B − 1: the global batch a single process takes at step i. Each rank's
-loss is the sum of its per-graph (per-node for PPI) losses over the global batch's count, and the gradients are
-summed over the ranks (:func:`graphcon_ode.training.distributed.reduce_gradients`), so K processes take the single
-process's steps.
+A dataset of :data:`graphcon_ode.datasets.graph.GRAPH_DATASETS` trains in mini-batches of whole graphs. Per epoch
+the training graphs are permuted with a generator seeded by seed + epoch (the permutation ``DistributedSampler``
+draws) and cut into consecutive global batches of ``--batch-size B`` graphs (:data:`DEFAULT_BATCH` without it), the
+last one shorter; every rank takes every global step, on its contiguous share of the step's graphs
+(:func:`graphcon_ode.training.distributed.share_of`, possibly empty when a batch has fewer graphs than ranks).
+Nothing is padded or dropped, so the K ranks' shares of step i are the single process's batch i. Rank r's loss is
+the sum of its per-graph (per-node for PPI) losses over the count n_i of the whole global batch (all-reduced), and
+the gradients are summed over the ranks (:func:`graphcon_ode.training.distributed.reduce_gradients`):
+Σ_r ∇(Σ_{g ∈ S_r} ℓ_g / n_i) = ∇ mean_{g ∈ batch i} ℓ_g, the single process's step. Dropout masks are the one
+exception: each rank draws them for its own graphs from its own stream, so with dropout the K-process step is a
+valid step but not the single process's (without dropout it is, to rounding).
 
 Losses by task: regression L1 (ZINC's MAE), classification cross-entropy, multi-label ``BCEWithLogitsLoss``
 (PPI). Metrics: MAE, accuracy, micro-F1.
@@ -22,11 +25,14 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.data import DistributedSampler
+from torch_geometric.data import Batch
 from torch_geometric.loader import DataLoader
 
 from graphcon_ode.datasets.graph import GRAPH_DATASETS, GraphDataset, load_graph_dataset
 from graphcon_ode.models import names
+from graphcon_ode.training.distributed import Context, reduce_gradients, share_of
+
+DEFAULT_BATCH = 128
 
 
 def is_graph_dataset(name: str) -> bool:
@@ -67,36 +73,39 @@ def loss_sum(output: Tensor, target: Tensor, task: str) -> tuple[Tensor, int]:
     return per_node.sum(), per_node.numel()
 
 
-def loader(dataset: GraphDataset, args: argparse.Namespace, rank: int, world: int) -> DataLoader:
-    if args.batch_size is not None and args.batch_size % world:
-        raise ValueError(f"batch_size: the global batch {args.batch_size} must split evenly over {world} processes")
-    per_rank = (args.batch_size or 128) // world
-    sampler = DistributedSampler(dataset.train, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
-    return DataLoader(dataset.train, batch_size=per_rank, sampler=sampler)
+def global_batches(count: int, batch_size: int, seed: int, epoch: int) -> list[Tensor]:
+    """The epoch's global batches: positions of the ``count`` training graphs permuted by a generator seeded with
+    seed + epoch, cut into consecutive runs of ``batch_size`` (the last one shorter)."""
+    return list(torch.randperm(count, generator=torch.Generator().manual_seed(seed + epoch)).split(batch_size))
 
 
-def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, dataset: GraphDataset, batches: DataLoader,
-                epoch: int, device: torch.device, world: int, reduce_gradients) -> float:
-    """One pass over the training graphs; returns the mean loss per global batch."""
-    batches.sampler.set_epoch(epoch)
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, dataset: GraphDataset, args: argparse.Namespace,
+                epoch: int, context: Context) -> float:
+    """One pass over the training graphs, this rank's share of every global batch; returns the mean loss per global
+    batch (module docstring)."""
     model.train()
-    total, steps = torch.zeros((), dtype=torch.float64, device=device), 0
-    for batch in batches:
-        batch = batch.to(device)
+    device = context.device
+    batches = global_batches(len(dataset.train), args.batch_size or DEFAULT_BATCH, args.seed, epoch)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    for positions in batches:
         optimizer.zero_grad(set_to_none=True)
-        summed, count = loss_sum(predict(model, batch, dataset.level), batch.y, dataset.task)
+        chosen = positions[share_of(positions.numel(), context)].tolist()
+        summed, count = torch.zeros((), dtype=torch.float64, device=device), 0
+        if chosen:
+            batch = Batch.from_data_list([dataset.train[i] for i in chosen]).to(device)
+            summed, count = loss_sum(predict(model, batch, dataset.level), batch.y, dataset.task)
         count = torch.tensor(float(count), device=device)
-        if world > 1:
+        if context.world > 1:
             dist.all_reduce(count)
         loss = summed / count
-        loss.backward()
-        reduce_gradients(model)
+        if chosen:
+            loss.backward()
+        reduce_gradients(model, context)
         optimizer.step()
         total += loss.detach().double()
-        steps += 1
-    if world > 1:
+    if context.world > 1:
         dist.all_reduce(total)
-    return float(total) / max(steps, 1)
+    return float(total) / max(len(batches), 1)
 
 
 @torch.no_grad()

@@ -22,6 +22,7 @@ from graphcon_ode.field import BoundGraphCONField, GraphCONField
 from graphcon_ode.graph_inputs import graph_key
 from graphcon_ode.odeint import BackwardSpec, backward_mode, is_fixed_step, known_methods, odeint
 from graphcon_ode.source_term import SourcedGraphCONField
+from graphcon_ode.validation import dropout_rate
 from solvers import BACKWARD_MODES, METHODS, SolveStats
 
 
@@ -132,6 +133,7 @@ class BlockAttributes:
 
 def check_block(*, step_size: float, method: str, backward: BackwardSpec, step_dropout: float) -> None:
     """The block's arguments, checked at the boundary (errors name the argument)."""
+    dropout_rate("step_dropout", step_dropout)
     if not step_size > 0:
         raise ValueError(f"step_size: must be > 0, got {step_size}")
     if method not in known_methods():

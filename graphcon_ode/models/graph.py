@@ -32,10 +32,11 @@ from torch_geometric.nn import MLP, GATConv, GCNConv, global_add_pool, global_me
 
 from graphcon_ode.couplings.base import Coupling
 from graphcon_ode.field import Activation
+from graphcon_ode.graph_inputs import check_atom_types, check_batch, check_device, check_features
 from graphcon_ode.models.block import BlockAttributes, GraphCONBlock, check_block
 from graphcon_ode.models.node import dropout_features, make_field
 from graphcon_ode.odeint import BackwardSpec, backward_argument
-from graphcon_ode.validation import check_sizes
+from graphcon_ode.validation import check_dropout, check_sizes
 
 POOLS: dict[str, Callable[[Tensor, Tensor | None, int | None], Tensor]] = {
     "add": global_add_pool, "mean": global_mean_pool}
@@ -65,9 +66,9 @@ def encode_graph_features(encoder: nn.Module, x: Tensor, *, input_dropout: float
                           dropout: float, training: bool) -> Tensor:
     """act(encoder(x)) with dropout on its output and, for float features, on the raw features."""
     if isinstance(encoder, TypeEmbedding):
-        if x.is_floating_point():
-            raise TypeError(f"x: the model embeds integer atom types, got dtype {x.dtype}")
+        check_atom_types(x, encoder.num_embeddings, encoder.weight)
     else:
+        check_features(x, encoder.in_features, encoder.weight)
         x = dropout_features(x, input_dropout, training)
     x = encoder(x)
     if activation is not None:
@@ -95,6 +96,9 @@ class PoolReadout(nn.Module):
 
     def forward(self, h: Tensor, batch: Tensor | None, num_graphs: int | None = None) -> Tensor:
         """One row per graph: ``num_graphs`` rows (default: ``batch.max() + 1``, or 1 without ``batch``)."""
+        if batch is not None:
+            check_device("batch", batch, h)
+            check_batch(batch, h.shape[0], num_graphs)
         return self.mlp(POOLS[self.pool](h, batch, num_graphs))
 
     def extra_repr(self) -> str:
@@ -167,6 +171,7 @@ class GraphCONGraphModel(BlockAttributes, nn.Module):
             coupling_options = {"edge_dim": edge_dim, "edge_vocabulary": edge_vocabulary, **(coupling_options or {})}
         check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
                     num_layers=num_layers, heads=heads)
+        check_dropout(dropout=dropout, input_dropout=input_dropout)
         check_block(step_size=step_size, method=method, backward=backward, step_dropout=step_dropout)
         # Earlier versions initialised a linear encoder before and a decoder after the field and then discarded
         # both; their random draws are made here too, so that a seed still gives the recorded runs' weights.
@@ -230,6 +235,7 @@ class GNNGraphModel(nn.Module):
             raise ValueError(f"conv: unknown layer {conv!r}; known: {list(GNN_LAYERS)}")
         if num_layers < 1:
             raise ValueError(f"num_layers: must be >= 1, got {num_layers}")
+        check_dropout(dropout=dropout, input_dropout=input_dropout)
         self.encoder = make_encoder(in_channels, hidden_channels, atom_vocabulary)
         if conv == "gcn":
             self.convs = nn.ModuleList(GCNConv(hidden_channels, hidden_channels) for _ in range(num_layers))

@@ -2,7 +2,8 @@
 constructor settings the name fixes, for every verb (``graphcon-ode train``, the experiments).
 
 A name is resolved in a table: "node" (node classification, and per-node multi-graph tasks such as PPI),
-"heterophilous" (the benchmark of Platonov et al. (2023), whose "gcn", "gat", … are their residual baselines) and
+"heterophilous" (the benchmark of Platonov et al. (2023), whose "gcn", "gat", … are their residual baselines and
+"gcn-tuned", … the GCN*, SAGE*, GAT* of Luo et al. (2024)) and
 "graph" (one prediction per graph). The verb supplies its hyperparameters; :func:`build_model` hands each class
 the ones its constructor takes (a setting that no model of the table takes is an error).
 """
@@ -20,6 +21,7 @@ from graphcon_ode.models.grand import GrandGraphCONModel
 from graphcon_ode.models.graph import GNNGraphModel, GraphCONGraphModel
 from graphcon_ode.models.node import GATNodeModel, GCNNodeModel, GraphCONNodeModel
 from graphcon_ode.models.residual import HeterophilyBaseline
+from graphcon_ode.models.tuned import TunedGNN
 from solvers.registry import Registry
 
 
@@ -56,6 +58,7 @@ HETEROPHILOUS_MODELS: Registry[ModelName] = Registry("heterophilous-benchmark mo
     **{name: entry for name, entry in NODE_MODELS.items() if entry.model is GraphCONNodeModel},
     **{block: ModelName(HeterophilyBaseline, settings={"block": block})
        for block in ("resnet", "gcn", "sage", "gat", "gat-sep")},
+    **{f"{conv}-tuned": ModelName(TunedGNN, settings={"conv": conv}) for conv in ("gcn", "sage", "gat")},
 })
 
 GRAPH_MODELS: Registry[ModelName] = Registry("graph-level model", {

@@ -16,10 +16,11 @@ from torch_geometric.utils import dropout_edge
 
 from graphcon_ode.couplings import Coupling, make_coupling
 from graphcon_ode.field import Activation, BoundGraphCONField, GraphCONField
+from graphcon_ode.graph_inputs import check_device, check_features
 from graphcon_ode.models.block import BlockAttributes, GraphCONBlock, check_block
 from graphcon_ode.odeint import BackwardSpec, backward_argument
 from graphcon_ode.source_term import SourcedGraphCONField
-from graphcon_ode.validation import check_sizes
+from graphcon_ode.validation import check_dropout, check_sizes
 
 
 def dropout_features(x: Tensor, p: float, training: bool) -> Tensor:
@@ -118,6 +119,7 @@ class GraphCONNodeModel(BlockAttributes, nn.Module):
             raise ValueError(f"initial_velocity: expected one of {INITIAL_VELOCITIES}, got {initial_velocity!r}")
         check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
                     num_layers=num_layers, heads=heads)
+        check_dropout(dropout=dropout, input_dropout=input_dropout)
         check_block(step_size=step_size, method=method, backward=backward, step_dropout=step_dropout)
         self.encoder = nn.Linear(in_channels, hidden_channels)
         self.field = make_field(coupling, hidden_channels, num_layers=num_layers, step_size=step_size, alpha=alpha,
@@ -140,6 +142,7 @@ class GraphCONNodeModel(BlockAttributes, nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """H: the encoded features, with the input dropout (before the encoder-output dropout)."""
+        check_features(x, self.encoder.in_features, self.encoder.weight)
         x = dropout_features(x, self.input_dropout, self.training)
         x = self.encoder(x)
         if self.encoder_activation is not None:
@@ -172,6 +175,7 @@ class GraphCONNodeModel(BlockAttributes, nn.Module):
 
     def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """X^N, the node features after the ODE block (before the decoder)."""
+        check_device("edge_index", edge_index, self.encoder.weight)
         x0, y0 = self.initial_state(x)
         return self.solve(x0, edge_index, y0)[0]
 
@@ -212,6 +216,7 @@ class GCNNodeModel(nn.Module):
         super().__init__()
         check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
                     num_layers=num_layers)
+        check_dropout(dropout=dropout)
         if not 0 <= drop_edge < 1:
             raise ValueError(f"drop_edge: must be in [0, 1), got {drop_edge}")
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
@@ -225,6 +230,7 @@ class GCNNodeModel(nn.Module):
         return edge_index
 
     def _hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        check_features(x, self.convs[0].in_channels, self.convs[0].lin.weight, edge_index)
         for conv in self.convs[:-1]:
             x = torch.relu(conv(dropout_features(x, self.dropout, self.training), edge_index))
         return x
@@ -250,6 +256,7 @@ class GATNodeModel(nn.Module):
         super().__init__()
         check_sizes(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels,
                     num_layers=num_layers, heads=heads, output_heads=output_heads)
+        check_dropout(dropout=dropout)
         sizes = [in_channels] + [hidden_channels * heads] * (num_layers - 1)
         self.convs = nn.ModuleList(GATConv(size, hidden_channels, heads=heads, dropout=dropout)
                                    for size in sizes[:-1])
@@ -258,6 +265,7 @@ class GATNodeModel(nn.Module):
 
     def hidden(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """The input of the last layer (the features the classifier reads)."""
+        check_features(x, self.convs[0].in_channels, next(self.parameters()), edge_index)
         for conv in self.convs[:-1]:
             x = F.elu(conv(dropout_features(x, self.dropout, self.training), edge_index))
         return x

@@ -1,8 +1,10 @@
 """Data-parallel training across processes: where a process stands, and the gradient sum over the processes.
 
-Every global batch is split into one share per rank; rank r takes the loss Σ_{i ∈ share r} ℓ_i / |global batch| and
-the parameter gradients are summed over the ranks by one ``all_reduce`` of a flat buffer after the backward pass, so
-the step is the gradient of the global batch's mean loss, the step a single process takes on the same batch.
+Every global batch B is split into one contiguous share S_r per rank (:func:`shares`); rank r takes the loss
+L_r = Σ_{i ∈ S_r} ℓ_i / |B| and the parameter gradients are summed over the ranks by one ``all_reduce`` of a flat
+buffer after the backward pass (:func:`reduce_gradients`), so that Σ_r ∇L_r = ∇((1/|B|) Σ_{i ∈ B} ℓ_i): the step
+is the gradient of the global batch's mean loss, the step a single process takes on the same batch, provided each
+ℓ_i is the one the single process computes (the callers' part: same subgraph, same random draws).
 """
 
 from __future__ import annotations
@@ -61,11 +63,20 @@ def reduce_gradients(model: nn.Module, context: Context) -> None:
         p.grad.copy_(part.view_as(p))
 
 
-def shares(items: Tensor, batch_size: int | None, context: Context) -> list[tuple[Tensor, int]]:
-    """This rank's contiguous share of every global batch of ``items`` (all of them at once where ``batch_size``
-    is None) and that batch's size."""
+def share_of(size: int, context: Context) -> slice:
+    """The positions of this rank's contiguous share of a global batch of ``size`` items: the part
+    ``torch.tensor_split`` gives it (the first ``size mod world`` ranks one more; empty where ``size < world``)."""
+    base, extra = divmod(size, context.world)
+    start = context.rank * base + min(context.rank, extra)
+    return slice(start, start + base + (context.rank < extra))
+
+
+def shares(items: Tensor, batch_size: int | None, context: Context) -> list[tuple[Tensor, slice]]:
+    """Every global batch of ``items`` (all of them at once where ``batch_size`` is None), each with the positions
+    of this rank's share in it (:func:`share_of`). Every rank gets the same batches, so that all take the same
+    number of steps, an empty share included."""
     batches = [items] if batch_size is None else list(items.split(batch_size))
-    return [(torch.tensor_split(batch, context.world)[context.rank], batch.numel()) for batch in batches]
+    return [(batch, share_of(batch.numel(), context)) for batch in batches]
 
 
 def sum_over_ranks(value: Tensor, context: Context) -> Tensor:

@@ -15,6 +15,7 @@ and MNIST runs (Dwivedi et al., 2020).
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -178,9 +179,10 @@ def predict(model: nn.Module, batch: Batch, level: str = "graph", edge_attr: boo
     """The model's output on ``batch``: one row per graph (``level="graph"``) or per node (``"node"``)."""
     if level == "node":
         return model(batch.x, batch.edge_index)
-    if edge_attr:
-        return model(batch.x, batch.edge_index, batch.batch, edge_attr=batch.edge_attr)
-    return model(batch.x, batch.edge_index, batch.batch)
+    graph = {"edge_attr": batch.edge_attr} if edge_attr else {}
+    if "num_graphs" in inspect.signature(model.forward).parameters:
+        graph["num_graphs"] = batch.num_graphs  # a graph without nodes keeps its row
+    return model(batch.x, batch.edge_index, batch.batch, **graph)
 
 
 @torch.no_grad()

@@ -13,13 +13,6 @@ from graphcon_ode.cli import main
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 
-@pytest.fixture
-def root(data_root):
-    if not (data_root / "Cora" / "raw").is_dir() or not (data_root / "texas" / "raw").is_dir():
-        pytest.skip(f"offline data root {data_root} lacks Cora/texas raw files (set GRAPHCON_DATA)")
-    return str(data_root)
-
-
 class Scripted(nn.Module):
     """Returns scripted logits: in training mode the k-th call's validation rows favour the right class by
     ``margins[k]`` (so its validation loss falls as the margin grows); in eval mode it answers ``eval_correct[k]``."""

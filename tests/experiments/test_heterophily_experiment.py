@@ -3,12 +3,15 @@ import json
 
 import numpy as np
 import pytest
+import torch
+from torch_geometric.data import Data
 
 from experiments import heterophily
 from experiments.harness import RunStore
 from graphcon_ode.cli import main
 from graphcon_ode.couplings.sep import SepAttention, SepMean
 from graphcon_ode.models.residual import HeterophilyBaseline
+from graphcon_ode.models.tuned import TunedGNN
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -85,3 +88,47 @@ def test_settings_reach_the_models():
     baseline = heterophily.build_model("gat-sep", heterophily.settings_for("minesweeper", "gat-sep"), 7, 1)
     assert isinstance(baseline, HeterophilyBaseline) and baseline.block == "gat-sep"
     assert len(baseline.blocks) == heterophily.settings_for("minesweeper", "gat-sep").layers
+
+
+@pytest.mark.parametrize("dataset", ["chameleon-filtered", "squirrel-filtered"])
+def test_quick_filtered_wikipedia_sets_score_accuracy(tmp_path, data_root, dataset):
+    root = need(data_root, dataset)
+    models = ["gcn", "gcn-tuned", "graphcon-gcn", "graphcon-sep"]
+    assert main(["node-classification", "--quick", "--dataset", dataset, "--model", *models, "--data-root", root,
+                 "--out", str(tmp_path)]) == 0
+    rows = rows_of(tmp_path)
+    assert [row["model"] for row in rows] == models
+    assert {row["metric"] for row in rows} == {"accuracy"} and {row["runs"] for row in rows} == {1}
+    assert rows[1]["paper_mean"] == heterophily.PUBLISHED[dataset, "gcn-tuned"][0]
+    assert all(0 < row["mean"] <= 100 for row in rows)
+
+
+def test_tuned_settings_are_the_published_ones():
+    gcn = heterophily.settings_for("minesweeper", "gcn-tuned")
+    assert (gcn.layers, gcn.hidden, gcn.dropout, gcn.lr, gcn.weight_decay, gcn.epochs) == (12, 64, 0.2, 0.01, 0.0,
+                                                                                              2000)
+    assert (gcn.normalisation, gcn.residual, gcn.input_linear, gcn.patience) == ("batch", True, False, 0)
+    assert heterophily.settings_for("minesweeper", "sage-tuned").layers == 15
+    net = heterophily.build_model("gcn-tuned", gcn, 7, 1)
+    assert isinstance(net, TunedGNN) and len(net.convs) == 12 and isinstance(net.norms[0], torch.nn.BatchNorm1d)
+    assert heterophily.settings_for("tolokers", "gcn-tuned") == gcn
+    chameleon = heterophily.settings_for("chameleon-filtered", "gcn-tuned")
+    assert (chameleon.hidden, chameleon.layers, chameleon.residual, chameleon.normalisation) == (512, 5, False, "none")
+
+
+def test_watch_sees_every_epoch_and_changes_nothing():
+    torch.manual_seed(0)
+    n = 30
+    split = torch.zeros(n, 10, dtype=torch.bool)
+    data = Data(x=torch.randn(n, 4), y=torch.arange(n) % 2, edge_index=torch.tensor([[i, (i + 1) % n] for i in
+                                                                                     range(n)]).t(),
+                train_mask=split.clone(), val_mask=split.clone(), test_mask=split.clone())
+    data.train_mask[:15] = data.val_mask[15:22] = data.test_mask[22:] = True
+    settings = heterophily.settings_for("minesweeper", "gcn-tuned", {"epochs": 4, "layers": 2, "hidden": 8})
+    seen = []
+    watched = heterophily.train_once("minesweeper", data, "gcn-tuned", settings, 0, 0, quiet=True,
+                                     watch=lambda epoch, score: seen.append((epoch, score)))
+    plain = heterophily.train_once("minesweeper", data, "gcn-tuned", settings, 0, 0, quiet=True)
+    assert [epoch for epoch, _ in seen] == [0, 1, 2, 3] and max(s for _, s in seen) == watched["val"]
+    assert {k: v for k, v in watched.items() if "seconds" not in k} == {k: v for k, v in plain.items()
+                                                                        if "seconds" not in k}

@@ -16,13 +16,6 @@ from graphcon_ode.datasets import MissingDatasetError
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 
-@pytest.fixture
-def root(data_root):
-    if not (data_root / "Cora" / "raw").is_dir() or not (data_root / "texas" / "raw").is_dir():
-        pytest.skip(f"offline data root {data_root} lacks Cora/texas raw files (set GRAPHCON_DATA)")
-    return str(data_root)
-
-
 def rows_of(out):
     return json.loads((out / "results.json").read_text())
 

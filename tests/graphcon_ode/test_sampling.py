@@ -85,3 +85,18 @@ def test_sampler_is_reproducible_from_its_seed(graph):
 def test_invalid_fanout_is_named(graph, fanout):
     with pytest.raises(ValueError, match="fanout"):
         NeighborhoodSampler(graph, fanout)
+
+
+@pytest.mark.parametrize("arguments, name", [
+    ({"fanout": []}, "fanout"), ({"fanout": [3, 0]}, "fanout"), ({"fanout": [-2]}, "fanout"),
+    ({"fanout": [2], "batch_size": 0}, "batch_size"),
+    ({"fanout": [2], "input_nodes": torch.tensor([0, 3000])}, "input_nodes: node index 3000 is out of range"),
+    ({"fanout": [2], "input_nodes": torch.tensor([-1, 5])}, "input_nodes: node index -1 is out of range"),
+    ({"fanout": [2], "input_nodes": torch.zeros(10, dtype=torch.bool)}, "input_nodes: a boolean mask"),
+    ({"fanout": [2], "subgraph": "full"}, "subgraph"),
+])
+@pytest.mark.parametrize("use_pyg_sampler", [False, True])
+def test_loader_arguments_are_checked_when_it_is_made(graph, arguments, name, use_pyg_sampler):
+    """Either back-end: the loader refuses its arguments when it is made, naming them, not at the first batch."""
+    with pytest.raises(ValueError, match=name):
+        neighbor_loader(graph, use_pyg_sampler=use_pyg_sampler, **arguments)

@@ -71,3 +71,20 @@ def test_a_checkpoint_round_trips_and_an_unreadable_one_names_its_file(tmp_path)
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(CheckpointError, match="checkpoint.pt"):
         load_checkpoint(path)
+
+
+def test_predict_keeps_the_row_of_a_graph_without_nodes():
+    from torch_geometric.data import Data
+    from torch_geometric.loader import DataLoader
+
+    from graphcon_ode.models import GraphCONGraphModel
+    from graphcon_ode.training.loop import predict
+
+    torch.manual_seed(0)
+    full = Data(x=torch.randn(4, 3), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]), y=torch.tensor([1.0]))
+    empty = Data(x=torch.zeros(0, 3), edge_index=torch.zeros(2, 0, dtype=torch.long), y=torch.tensor([0.0]))
+    model = GraphCONGraphModel(3, 8, 1, num_layers=2).eval()
+    batch = next(iter(DataLoader([full, full, empty], batch_size=3)))
+    rows = predict(model, batch)
+    assert rows.shape == (batch.num_graphs, 1)
+    assert torch.allclose(rows[0], rows[1]) and torch.allclose(rows[0], model(full.x, full.edge_index))

@@ -13,7 +13,7 @@ import torch
 
 from graphcon_ode.cli import main as cli_main
 from graphcon_ode.cli import train, train_graphs
-from tests.graphcon_ode.training.distributed_modes import GRAPH_LEVEL, tiny_graphs
+from tests.graphcon_ode.training.distributed_modes import GRAPH_LEVEL, GRAPH_SETS, RUNS, tiny_graphs
 
 ROOT = Path(__file__).resolve().parents[3]
 MODES = ["backprop", "adjoint", "checkpoint", "reversible", "exact_reversal"]
@@ -46,28 +46,43 @@ def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], 
         assert torch.allclose(a[name], b[name], **tolerance), name
 
 
-def test_two_processes_equal_one_for_every_backward_mode(tmp_path):
-    """The same global batch (all training nodes, split over 2 gloo ranks) gives the single process's weights."""
-    common = GRAPH + MODEL + ["--epochs", "3", "--dtype", "float64"]
+COMMON = GRAPH + MODEL + ["--epochs", "3", "--dtype", "float64"]
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory) -> Path:
+    """One torchrun launch of 2 gloo ranks: the full-batch runs of every backward mode, then the runs of
+    :data:`distributed_modes.RUNS` (sampled mini-batches; graph batches)."""
+    out = tmp_path_factory.mktemp("two")
     script = str(ROOT / "tests/graphcon_ode/training/distributed_modes.py")
-    launch = subprocess.run(torchrun(script, str(tmp_path / "two"),
-                                     *MODES, "--", *common), env=environment(), capture_output=True, text=True,
-                            timeout=240)
+    launch = subprocess.run(torchrun(script, str(out), *MODES, "--", *COMMON), env=environment(),
+                            capture_output=True, text=True, timeout=300)
     assert launch.returncode == 0, launch.stderr[-3000:]
+    return out
+
+
+def test_two_processes_equal_one_for_every_backward_mode(two_processes, tmp_path):
+    """The same global batch (all training nodes, split over 2 gloo ranks) gives the single process's weights."""
     for mode in MODES:
         single = tmp_path / "one" / mode
-        train.train(arguments(*common, "--backward", mode, "--out", str(single)))
-        two, one = weights(tmp_path / "two" / mode), weights(single)
-        assert_same_weights(two, one, rtol=1e-9, atol=1e-12)
+        train.train(arguments(*COMMON, "--backward", mode, "--out", str(single)))
+        assert_same_weights(weights(two_processes / mode), weights(single), rtol=1e-9, atol=1e-12)
     torch.manual_seed(0)
-    start = train.build_model(arguments(*common), 32, 3)
+    start = train.build_model(arguments(*COMMON), 32, 3)
     assert not torch.allclose(weights(tmp_path / "one" / "backprop")["decoder.weight"], start.decoder.weight.double())
-    # Graph level: DistributedSampler shares of the global batch of 8 graphs, against one process.
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_two_processes_equal_one_in_mini_batches(two_processes, tmp_path, name):
+    """Sampled mini-batches with dropout (every rank samples the global batch's subgraph and draws the single
+    process's masks) and graph batches, the last one split unevenly: 2 ranks end on the single process's weights."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(train_graphs.GRAPH_DATASETS, "tiny-graphs", tiny_graphs)
-        train.train(arguments(*GRAPH_LEVEL, "--out", str(tmp_path / "one" / "graphs")))
-    assert_same_weights(weights(tmp_path / "two" / "graphs"), weights(tmp_path / "one" / "graphs"),
-                        rtol=1e-9, atol=1e-12)
+        for dataset, load in GRAPH_SETS.items():
+            patch.setitem(train_graphs.GRAPH_DATASETS, dataset, load)
+        train.train(arguments(*RUNS[name], "--out", str(tmp_path / name)))
+    one, two = weights(tmp_path / name), weights(two_processes / name)
+    assert_same_weights(two, one, rtol=1e-9, atol=1e-12)
+    assert torch.load(tmp_path / name / "checkpoint.pt", weights_only=False)["epoch"] == 2
 
 
 def _children(pid: int) -> list[int]:
