@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     survivors = [(m, n) for m, by_name in by_module.items() for n, s in sorted(by_name.items()) if s in SURVIVED]
     blocks = [f"# {name} ({by_module[module][name]})" for module, name in survivors]
     if not args.no_diffs:
-        blocks = [f"{block}\n{mutant_diff(workdir, mutmut, name, env)}" for block, (_, name) in zip(blocks, survivors)]
+        blocks = [mutant_diff(workdir, mutmut, name, env) for _, name in survivors]
     survivors_path.parent.mkdir(parents=True, exist_ok=True)
     survivors_path.write_text("\n\n".join(blocks) + "\n")
     print(f"{len(survivors)} survivors written to {survivors_path}")

@@ -43,7 +43,8 @@ RUN_FILES = ("fidelity/*/runs.json", "heterophily/*.json", "depth*/runs.json")
 MODEL_NAMES = {
     "gcn": "GCN", "gat": "GAT", "sage": "SAGE", "resnet": "ResNet", "gat-sep": "GAT-sep",
     "graphcon-gcn": "GraphCON-GCN", "graphcon-gat": "GraphCON-GAT", "graphcon-tran": "GraphCON-Tran",
-    "graphcon-sep": "GraphCON-sep", "gcn-dropedge": "GCN + DropEdge",
+    "graphcon-sep": "GraphCON-sep", "gcn-dropedge": "GCN + DropEdge", "gcn-tuned": "GCN*", "sage-tuned": "SAGE*",
+    "gat-tuned": "GAT*",
 }
 DATASET_NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "texas": "Texas", "wisconsin": "Wisconsin",
                  "cornell": "Cornell"}
@@ -107,7 +108,7 @@ def node_table(records: str) -> Callable[[Path], Rows]:
 DEPTH_RECORDS = {"table8.json": "α = γ = 1 (paper's setting)", "table8_alpha05.json": "α = 0.5, γ = 1"}
 """The depth sweeps of Table 8 at Δt = 1 and what their GraphCON-GCN rows are called."""
 HORIZON_RECORDS = {"depth/results.json": "Δt = min(1, 4/N), 500 epochs",
-                   "depth_low_memory/results.json": "Δt = min(1, 4/N), 500 epochs, reversible"}
+                   "depth_low_memory/results.json": "Δt = min(1, 4/N), 500 epochs"}
 """The depth sweeps of one ODE on [0, 4] (``depth-sweep``'s defaults) and what their GraphCON-GCN rows are called."""
 
 

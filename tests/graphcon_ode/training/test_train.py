@@ -109,6 +109,7 @@ def _epoch(checkpoint: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # three torchrun launches (~1 min); the one-launch equality tests stay in the default run
 def test_killed_rank_resumes_to_the_uninterrupted_weights(tmp_path):
     epochs = 80
     common = GRAPH + MODEL + ["--epochs", str(epochs), "--dtype", "float64"]
