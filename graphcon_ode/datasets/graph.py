@@ -17,8 +17,6 @@ stand-in differs from its original; a stand-in's results are never to be labelle
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +45,7 @@ from graphcon_ode.datasets.superpixels import (
     SLIC_COMPACTNESS,
     build_mnist5k_superpixels,
 )
+from graphcon_ode.results import write_through
 from solvers.registry import Registry
 
 TASK_METRICS = {"regression": "mae", "classification": "accuracy", "multilabel": "micro_f1"}
@@ -165,10 +164,7 @@ def _cached_splits(folder: Path, raw_file: Path, settings: str,
     if not all(path.is_file() for path in paths):
         target.mkdir(parents=True, exist_ok=True)
         for graphs, path in zip(build(), paths):
-            handle, temporary = tempfile.mkstemp(dir=target, suffix=".tmp")
-            os.close(handle)
-            InMemoryDataset.save(graphs, temporary)
-            os.replace(temporary, path)
+            write_through(path, lambda temporary, graphs=graphs: InMemoryDataset.save(graphs, str(temporary)))
     return [CachedGraphs(path) for path in paths]
 
 
