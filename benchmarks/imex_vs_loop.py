@@ -33,6 +33,7 @@ from torch import Tensor
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from graphcon_ode import GCN, GraphCONField, odeint
+from graphcon_ode.allocator import keep_freed_memory
 from graphcon_ode.datasets.synthetic import contextual_sbm
 
 
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
+    keep_freed_memory()
 
     device = torch.device(args.device)
     data = contextual_sbm(num_nodes=args.nodes, num_features=args.channels, homophily=0.5, seed=0)

@@ -17,6 +17,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from graphcon_ode import GCN, GraphCONField, odeint
+from graphcon_ode.allocator import keep_freed_memory
 from graphcon_ode.datasets import degree_corrected_sbm
 
 
@@ -26,6 +27,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--steps", type=int, default=4)
     args = parser.parse_args()
+    keep_freed_memory()
     torch.set_num_threads(1)
     data = degree_corrected_sbm(args.nodes, average_degree=10, num_features=args.channels, seed=0)
     torch.manual_seed(0)

@@ -134,14 +134,42 @@ def prepare(workdir: Path, files: list[str], tests: list[str]) -> None:
     (workdir / "setup.cfg").write_text(mutmut_config(files, tests))
 
 
-def statuses(workdir: Path, files: list[str]) -> dict[str, dict[str, str]]:
-    """``{module: {mutant name: status}}`` read from the ``.meta`` files mutmut writes beside each mutated module."""
-    result: dict[str, dict[str, str]] = {}
+def exit_codes(workdir: Path, files: list[str]) -> dict[str, dict[str, int | None]]:
+    """``{module: {mutant name: exit code}}`` as mutmut recorded them in the ``.meta`` files."""
+    result: dict[str, dict[str, int | None]] = {}
     for file in files:
         meta = workdir / "mutants" / f"{file}.meta"
-        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
-        result[file] = {name: STATUS_BY_EXIT_CODE.get(code, "suspicious") for name, code in codes.items()}
+        result[file] = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
     return result
+
+
+def statuses(workdir: Path, files: list[str]) -> dict[str, dict[str, str]]:
+    """``{module: {mutant name: status}}`` read from the ``.meta`` files mutmut writes beside each mutated module."""
+    return {
+        file: {name: STATUS_BY_EXIT_CODE.get(code, "suspicious") for name, code in codes.items()}
+        for file, codes in exit_codes(workdir, files).items()
+    }
+
+
+def restore_verdicts(workdir: Path, before: dict[str, dict[str, int | None]], retested: set[str]) -> int:
+    """Put back the verdicts mutmut cleared for mutants that were not retested; returns how many.
+
+    A changed test selection makes mutmut forget every verdict, but a mutant killed by the earlier selection stays
+    killed: the retest only adds tests. Only the ``retested`` survivors keep their new verdict.
+    """
+    restored = 0
+    for file, codes in before.items():
+        meta = workdir / "mutants" / f"{file}.meta"
+        if not meta.exists():
+            continue
+        data = json.loads(meta.read_text())
+        now = data["exit_code_by_key"]
+        for name, code in codes.items():
+            if name not in retested and code is not None and now.get(name) is None:
+                now[name] = code
+                restored += 1
+        meta.write_text(json.dumps(data))
+    return restored
 
 
 def score_line(module: str, by_name: dict[str, str]) -> tuple[str, int, int]:
@@ -170,8 +198,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-children", type=int, default=1, help="mutants tested at once")
     parser.add_argument("--survivors", type=Path, default=None, help="survivor list (default <workdir>/survivors.txt)")
     parser.add_argument("--no-diffs", action="store_true", help="list survivor names without their diffs")
-    parser.add_argument("--retest-survivors", action="store_true",
-                        help="keep --workdir, refresh its tests from the repository and test only its survivors again")
+    parser.add_argument(
+        "--retest-survivors",
+        action="store_true",
+        help="keep --workdir, refresh its tests from the repository and test only its survivors again",
+    )
     parser.add_argument("--report-only", action="store_true", help="report the results already in --workdir")
     args = parser.parse_args(argv)
     if args.max_children < 1:
@@ -192,10 +223,14 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--workdir: {workdir} holds no earlier run to retest or report")
     else:
         prepare(workdir, files, tests)
+    before: dict[str, dict[str, int | None]] = {}
     if args.retest_survivors:
+        before = exit_codes(workdir, files)
         names = [n for by_name in statuses(workdir, files).values() for n, s in by_name.items() if s in SURVIVED]
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
         shutil.copytree(ROOT / "tests", workdir / "tests", ignore=ignore, dirs_exist_ok=True)
+        # The selection is written from today's --tests, so test files added since the first run are selected too.
+        (workdir / "setup.cfg").write_text(mutmut_config(files, tests))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     env.setdefault("GRAPHCON_DATA", str(ROOT.parent / "shared" / "data"))
     mutmut = [sys.executable, "-m", "mutmut"]
@@ -213,6 +248,8 @@ def main(argv: list[str] | None = None) -> None:
             )
         if run.returncode != 0:
             sys.exit(f"mutmut run failed with exit code {run.returncode}; its output is in {log}")
+        if args.retest_survivors and (restored := restore_verdicts(workdir, before, set(names))):
+            print(f"the test selection changed: {restored} earlier verdicts of mutants not retested were kept")
     wall = time.perf_counter() - start
 
     by_module = statuses(workdir, files)

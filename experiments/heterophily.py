@@ -7,9 +7,10 @@ Wikipedia sets) by accuracy with cross-entropy. The epoch of the best validation
 test nodes; training stops after ``patience`` epochs without a better one (``patience`` 0: every epoch runs).
 
 Models: the re-stated baselines of Platonov et al. (:mod:`graphcon_ode.models.residual`: resnet, gcn, sage,
-gat, gat-sep; residual blocks with layer norm) and GraphCON with four couplings: eq. (5)'s GCN, GAT, and the
+gat, gat-sep; residual blocks with layer norm) and GraphCON with five couplings: eq. (5)'s GCN, GAT, and the
 ego/neighbour-separated :mod:`graphcon_ode.couplings.sep` (mean → "graphcon-sep", attention →
-"graphcon-gat-sep"). Their settings (:data:`SETTINGS`) were chosen on the validation parts of the splits only,
+"graphcon-gat-sep"), and GCN*'s own layer (:mod:`graphcon_ode.couplings.tuned_gcn`, "graphcon-gcn-tuned").
+Their settings (:data:`SETTINGS`) were chosen on the validation parts of the splits only,
 by the search in :mod:`experiments.heterophily_search`; docs/results/heterophily.md records it.
 
 The tuned classic GNNs GCN*, SAGE*, GAT* of Luo, Shi & Wu (NeurIPS 2024; :mod:`graphcon_ode.models.tuned`:
@@ -43,7 +44,8 @@ HETEROPHILOUS = ("minesweeper", "tolokers", "roman-empire", "amazon-ratings", "q
                  "squirrel-filtered")
 BINARY = ("minesweeper", "tolokers", "questions")
 BASELINES = {"resnet": "resnet", "gcn": "gcn", "sage": "sage", "gat": "gat", "gat-sep": "gat-sep"}
-GRAPHCON = {"graphcon-gcn": "gcn", "graphcon-gat": "gat", "graphcon-sep": "sep-mean", "graphcon-gat-sep": "sep-gat"}
+GRAPHCON = {"graphcon-gcn": "gcn", "graphcon-gat": "gat", "graphcon-sep": "sep-mean", "graphcon-gat-sep": "sep-gat",
+            "graphcon-gcn-tuned": "gcn-tuned"}
 TUNED = {"gcn-tuned": "gcn", "sage-tuned": "sage", "gat-tuned": "gat"}
 MODELS = tuple(BASELINES) + tuple(GRAPHCON) + tuple(TUNED)
 SPLITS = 10
@@ -112,6 +114,11 @@ _CHOSEN = {
 _LUO = "Luo, Shi & Wu (2024), run_gnn.sh"
 _LUO_MINESWEEPER = dataclasses.replace(_DEFAULT, hidden=64, layers=12, lr=0.01, dropout=0.2, heads=1, epochs=2000,
                                        patience=0, source=f"{_LUO} (minesweeper)")
+# GCN*'s minesweeper recipe as GraphCON steps (its layer as the coupling, one weight set per step, its dropout after
+# every step); α = γ = Δt = 1 would make the steps GCN*'s layers (graphcon_ode/couplings/tuned_gcn.py).
+_CHOSEN["graphcon-gcn-tuned"] = dataclasses.replace(
+    _LUO_MINESWEEPER, dropout=0.0, step_dropout=0.2, per_step=True, alpha=0.5,
+    source=f"{_LUO} (minesweeper), as GraphCON steps; alpha by validation on split 0 (300-epoch screen)")
 # The authors' settings on minesweeper and the filtered Wikipedia sets; the other sets take minesweeper's.
 _TUNED: dict[tuple[str, str], HeterophilySettings] = {
     ("minesweeper", "gcn-tuned"): _LUO_MINESWEEPER,
@@ -136,9 +143,18 @@ _TUNED: dict[tuple[str, str], HeterophilySettings] = {
         hidden=512, layers=7, lr=0.005, weight_decay=5e-4, dropout=0.5, heads=1, epochs=500, patience=0,
         source=f"{_LUO} (squirrel)"),
 }
+# Chosen by `graphcon-ode search` (validation accuracy of split 0 only); the search's record, with every trial, is
+# docs/results/search/<dataset>-<model>.json, whose "chosen" settings these are.
+_SEARCHED: dict[tuple[str, str], HeterophilySettings] = {
+    ("chameleon-filtered", "graphcon-gcn"): HeterophilySettings(
+        hidden=256, layers=27, lr=0.008464252827630286, weight_decay=0.00030202896401586646,
+        dropout=0.6850328395629348, step_dropout=0.3199605106637619, alpha=1.561058352572911,
+        gamma=0.23654885173786644, step_size=0.5153314260276387, per_step=True, epochs=100,
+        source="graphcon-ode search, 10 trials (docs/results/search/chameleon-filtered-graphcon-gcn.json)"),
+}
 SETTINGS: dict[tuple[str, str], HeterophilySettings] = {
     (dataset, model): _TUNED.get((dataset, model), _TUNED["minesweeper", model]) if model in TUNED
-    else _CHOSEN.get(model, _DEFAULT) for dataset in HETEROPHILOUS for model in MODELS
+    else _SEARCHED.get((dataset, model), _CHOSEN.get(model, _DEFAULT)) for dataset in HETEROPHILOUS for model in MODELS
 }
 
 SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(HeterophilySettings) if f.name != "source")
@@ -160,7 +176,8 @@ def build_model(model: str, settings: HeterophilySettings, in_channels: int, out
     """The network ``model`` of the heterophilous benchmark (:mod:`graphcon_ode.models.names`) with ``settings``."""
     s = settings
     coupling = names.resolve_model(model, "heterophilous").coupling or ""
-    options = {"norm": s.norm} if coupling.startswith("sep") else {}
+    options = ({"norm": s.norm} if coupling.startswith("sep")
+               else {"normalisation": s.normalisation, "residual": s.residual} if coupling == "gcn-tuned" else {})
     return names.build_model(
         model, in_channels, s.hidden, out_channels, table="heterophilous", coupling_options=options,
         num_layers=s.layers, step_size=s.step_size, alpha=s.alpha, gamma=s.gamma,

@@ -44,7 +44,7 @@ MODEL_NAMES = {
     "gcn": "GCN", "gat": "GAT", "sage": "SAGE", "resnet": "ResNet", "gat-sep": "GAT-sep",
     "graphcon-gcn": "GraphCON-GCN", "graphcon-gat": "GraphCON-GAT", "graphcon-tran": "GraphCON-Tran",
     "graphcon-sep": "GraphCON-sep", "gcn-dropedge": "GCN + DropEdge", "gcn-tuned": "GCN*", "sage-tuned": "SAGE*",
-    "gat-tuned": "GAT*",
+    "gat-tuned": "GAT*", "graphcon-gcn-tuned": "GraphCON-GCN*",
 }
 DATASET_NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "texas": "Texas", "wisconsin": "Wisconsin",
                  "cornell": "Cornell"}

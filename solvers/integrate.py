@@ -20,23 +20,57 @@ class DivergedError(ValueError):
     bound. A ``ValueError`` about ``step_size`` (or the field's α, γ): the solve left the method's stable range."""
 
 
-def finite(x: Tensor) -> bool:
-    """Whether every entry of ``x`` is finite: one sum decides when it is finite (a nan or ±inf entry makes it
-    nan or ±inf), the elementwise test only when it is not."""
-    x = x.detach()
-    return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
+class FiniteCheck:
+    """The divergence check of a run of steps, queued on the state's device and decided by one host read.
+
+    :meth:`add` queues the min and max of a tensor (one pass, no copy): both are finite exactly when every entry
+    is, since a nan entry makes both nan and an infinite one makes one of them infinite. Every ``CHUNK`` entries
+    the queue is folded into one boolean tensor on the device, so a long solve keeps a few bytes per step.
+    """
+
+    CHUNK = 512
+
+    def __init__(self) -> None:
+        self.pending: list[Tensor] = []
+        self.folded: list[Tensor] = []
+
+    def add(self, x: Tensor) -> None:
+        self.pending.extend(torch.aminmax(x.detach()))
+        if len(self.pending) >= self.CHUNK:
+            self._fold()
+
+    def _fold(self) -> None:
+        if self.pending:
+            self.folded.append(torch.isfinite(torch.stack(self.pending)).view(-1, 2).all(1))
+            self.pending = []
+
+    def first_failure(self) -> int | None:
+        """The index (in :meth:`add` order) of the first tensor with a non-finite entry, or None: one host read."""
+        self._fold()
+        if not self.folded:
+            return None
+        finite = torch.cat(self.folded)
+        if bool(finite.all()):
+            return None
+        return int(finite.logical_not().nonzero()[0])
 
 
-def check_finite(method: PartitionedMethod, system: PartitionedSystem, k: int, t: Tensor, dt: float,
-                 *state: Tensor) -> None:
-    """Raise :class:`DivergedError` when step ``k`` (from time ``t``, length ``dt``) left a tensor of ``state``
-    non-finite."""
-    if not all(finite(x) for x in state):
-        raise DivergedError(
-            f"step_size: the state of method={method.name!r} became non-finite (nan or inf) in step {k} "
-            f"(from t = {float(t):.6g} to t = {float(t) + dt:.6g}, step_size = {abs(dt):.6g}); the method is stable "
-            f"for {method.stability(system, abs(dt))}. Take a smaller step_size, or a method stable at this one."
-        )
+def check_finite(method: PartitionedMethod, system: PartitionedSystem, grid: StepGrid, first: int, last: int,
+                 check: FiniteCheck) -> None:
+    """Raise :class:`DivergedError` naming the first of steps ``first`` … ``last − 1`` that left the state
+    non-finite, as :func:`advance` queued them in ``check``: q after every step of non-zero length, then p after
+    the last one."""
+    failed = check.first_failure()
+    if failed is None:
+        return
+    steps = [k for k in range(first, last) if grid.dt(k) != 0]
+    k = (steps + steps[-1:])[failed]
+    t, dt = float(grid.times[k]), grid.dt(k)
+    raise DivergedError(
+        f"step_size: the state of method={method.name!r} became non-finite (nan or inf) in step {k} "
+        f"(from t = {t:.6g} to t = {t + dt:.6g}, step_size = {abs(dt):.6g}); the method is stable "
+        f"for {method.stability(system, abs(dt))}. Take a smaller step_size, or a method stable at this one."
+    )
 
 
 class StepGrid:
@@ -85,10 +119,17 @@ def advance(
     Outputs completed on the way are written into ``qs``/``ps`` (linear interpolants between grid points).
     ``after_step``, when given, maps each new (q, p) before the next step; it is not part of the ODE. ``state`` is
     the method's step state (:meth:`~solvers.methods.PartitionedMethod.start`); a fresh one when not given. A
-    non-finite state raises :class:`DivergedError`.
+    non-finite state raises :class:`DivergedError` naming the first step that made it so.
+
+    The loop reads nothing back to the host: each step only queues the reduction of its finiteness check, and
+    one read after the last step decides (a diverged solve runs to its end before it raises). Under
+    ``torch.compile`` the check is left out, since its decision is a host read that would split the graph; a
+    compiled solve that diverges returns its non-finite state.
     """
     if state is None:
         state = method.start()
+    check = FiniteCheck()
+    watch = q.numel() > 0 and not torch.compiler.is_compiling()
     for k in range(first, last):
         dt = grid.dt(k)
         q_next, p_next = q, p
@@ -96,15 +137,17 @@ def advance(
             q_next, p_next = method.step(system, grid.times[k], dt, q, p, state)
             # One reduction a step: a non-finite p reaches q in the same step (q⁺ = q + Δt p⁺) or, for any
             # method, in the next (the force is evaluated at q); p itself is checked once, after the last step.
-            check_finite(method, system, k, grid.times[k], dt, q_next)
-            if k == last - 1:
-                check_finite(method, system, k, grid.times[k], dt, p_next)
+            if watch:
+                check.add(q_next)
+                if k == last - 1:
+                    check.add(p_next)
             if after_step is not None:
                 q_next, p_next = after_step(q_next, p_next)
         for j, slope in grid.plan[k]:
             qs[j] = interpolate(q, q_next, slope)
             ps[j] = interpolate(p, p_next, slope)
         q, p = q_next, p_next
+    check_finite(method, system, grid, first, last, check)
     return q, p
 
 

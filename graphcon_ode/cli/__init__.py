@@ -17,6 +17,7 @@ from types import ModuleType
 import torch
 from tqdm.std import tqdm
 
+from graphcon_ode.allocator import keep_freed_memory
 from graphcon_ode.cli.arguments import Parser, UsageError, check_data, check_out, check_values, given_options
 from graphcon_ode.datasets import DatasetParseError, MissingDatasetError
 from solvers.registry import Registry
@@ -90,7 +91,9 @@ def prepare(module: ModuleType, parser: argparse.ArgumentParser, argv: list[str]
 def main(argv: list[str] | None = None) -> int:
     """Run ``graphcon-ode VERB [options]``. A user error (bad option, unwritable ``--out``, missing or broken data)
     is one line on stderr and exit status 2 (``--debug`` raises it with its traceback); Ctrl-C says how to resume
-    and exits with 130."""
+    and exits with 130. The command owns its process, so it first keeps freed memory for reuse
+    (:func:`~graphcon_ode.allocator.keep_freed_memory`)."""
+    keep_freed_memory()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())

@@ -2,9 +2,9 @@
 
 The contract is :class:`~graphcon_ode.couplings.base.Coupling`; each member is one module: eq. (5)'s GCN
 (:mod:`.gcn`), Section 2's GAT and the authors' channel-mean GAT (:mod:`.gat`), GRAND's transformer attention
-(:mod:`.transformer`), the ego/neighbour-separated couplings (:mod:`.sep`), and the graph-level benchmarks' GIN
-(:mod:`.gin`), GraphSAGE (:mod:`.sage`) and gated GCN (:mod:`.gated_gcn`). :data:`COUPLINGS` knows them by name and
-:func:`make_coupling` builds one from its name.
+(:mod:`.transformer`), the ego/neighbour-separated couplings (:mod:`.sep`), the tuned GCN* layer
+(:mod:`.tuned_gcn`), and the graph-level benchmarks' GIN (:mod:`.gin`), GraphSAGE (:mod:`.sage`) and gated GCN
+(:mod:`.gated_gcn`). :data:`COUPLINGS` knows them by name and :func:`make_coupling` builds one from its name.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from graphcon_ode.couplings.gin import GIN
 from graphcon_ode.couplings.sage import SAGE
 from graphcon_ode.couplings.sep import SepAttention, SepMean
 from graphcon_ode.couplings.transformer import ATTENTION_SCORES, TransformerAttention
+from graphcon_ode.couplings.tuned_gcn import TunedGCN
 from solvers.registry import Registry
 
 COUPLINGS: Registry[type[Coupling]] = Registry("coupling", {
@@ -32,6 +33,7 @@ COUPLINGS: Registry[type[Coupling]] = Registry("coupling", {
     "gat-authors": ChannelMeanGAT,
     "sep-mean": SepMean,
     "sep-gat": SepAttention,
+    "gcn-tuned": TunedGCN,
 })
 """Every coupling by name, the one registry :func:`make_coupling`, the experiments and the CLI read. A coupling class
 takes ``Cls(channels, *, num_steps=None, step_size=None, **options)`` (attention couplings also ``heads``); a new
@@ -59,4 +61,4 @@ def make_coupling(kind: str | Coupling, channels: int, *, heads: int = 1, num_st
 
 
 __all__ = ["ATTENTION_SCORES", "COUPLINGS", "GAT", "GCN", "GIN", "SAGE", "ChannelMeanGAT", "Coupling", "GatedGCN",
-           "SepAttention", "SepMean", "TransformerAttention", "from_pyg", "make_coupling"]
+           "SepAttention", "SepMean", "TransformerAttention", "TunedGCN", "from_pyg", "make_coupling"]

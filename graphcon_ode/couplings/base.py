@@ -14,8 +14,9 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.nn.conv import MessagePassing
 
@@ -36,7 +37,14 @@ class Coupling(nn.Module):
     Args:
         layers: one layer (weights shared over time) or a list of layers, layer n used on [nΔt, (n+1)Δt).
         step_size: Δt of the per-step schedule; required with more than one layer.
+
+    Class attributes:
+        scatter_aggregation: whether the layers sum messages with scatter-adds (PyG's default aggregation), which
+            on an accelerator are atomic: the order of the additions, and so the last bits of the sum, change from
+            one evaluation to the next. A coupling that aggregates otherwise sets it to False.
     """
+
+    scatter_aggregation: ClassVar[bool] = True
 
     def __init__(self, layers: nn.Module | list[nn.Module], step_size: float | None = None):
         super().__init__()
@@ -60,6 +68,15 @@ class Coupling(nn.Module):
     def uses_initial_state(self) -> bool:
         """Whether :meth:`prepare` needs the initial features (``bind(..., initial_state=x0)``)."""
         return False
+
+    def deterministic(self, device: torch.device) -> bool:
+        """Whether two evaluations on ``device`` give the same bits: always on the CPU, elsewhere when the layers
+        do not aggregate by scatter or ``torch.use_deterministic_algorithms(True)`` (not ``warn_only``) makes the
+        scatter deterministic or an error."""
+        if device.type == "cpu" or not self.scatter_aggregation:
+            return True
+        enforced = torch.are_deterministic_algorithms_enabled()
+        return enforced and not torch.is_deterministic_algorithms_warn_only_enabled()
 
     def prepare(self, edge_index: Tensor, num_nodes: int, **graph: Any) -> GraphArgs:
         """The keyword arguments every layer call gets besides X, computed once per graph (float64 where real)."""

@@ -13,6 +13,11 @@ Linear(m, km). The reshape groups k adjacent channels of the km outputs, so a ch
 features of one head (or of two neighbouring heads), not the same feature across the k heads as
 ``GATConv(concat=False)`` does; and σ = ELU is applied before the average. Since σ sits inside the force, a
 model using this coupling sets its own activation to the identity.
+
+Both keep PyG ``GATConv`` modules as their parameters (the state-dict keys of PyG's layer) and compute the
+attention on the graph's CSR pattern, built once per bound graph by :meth:`GAT.prepare`
+(:mod:`graphcon_ode.couplings.csr_attention`): the same numbers as ``GATConv`` without its per-edge
+[E, heads, m] messages.
 """
 
 from __future__ import annotations
@@ -21,7 +26,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv
 
-from graphcon_ode.couplings.base import Coupling, _replicate
+from graphcon_ode.couplings.base import Coupling, GraphArgs, _replicate
+from graphcon_ode.couplings.csr_attention import AttentionPattern, attention_pattern, gat_conv
+
+
+def prepare_pattern(conv: GATConv, edge_index: Tensor, num_nodes: int) -> GraphArgs:
+    """The graph arguments of a GAT coupling: the CSR attention pattern for ``conv``'s heads and self-loops."""
+    return {"pattern": attention_pattern(edge_index, num_nodes, conv.heads, conv.add_self_loops)}
 
 
 class ResidualGATConv(nn.Module):
@@ -32,8 +43,8 @@ class ResidualGATConv(nn.Module):
         self.conv = GATConv(channels, channels, heads=heads, concat=False, bias=bias, dropout=dropout)
         self.residual = nn.Linear(channels, channels)
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        return self.conv(x, edge_index) + self.residual(x)
+    def forward(self, x: Tensor, pattern: AttentionPattern) -> Tensor:
+        return gat_conv(self.conv, pattern, x) + self.residual(x)
 
     def reset_parameters(self) -> None:
         self.conv.reset_parameters()
@@ -59,6 +70,15 @@ class GAT(Coupling):
 
         super().__init__(_replicate(make, num_steps), step_size)
 
+    def prepare(self, edge_index, num_nodes, **graph) -> GraphArgs:
+        layer = self.layers[0]
+        return prepare_pattern(getattr(layer, "conv", layer), edge_index, num_nodes)
+
+    def forward(self, x: Tensor, graph: GraphArgs, t: Tensor | float = 0.0) -> Tensor:
+        layer = self.layer_at(t)
+        if isinstance(layer, GATConv):
+            return gat_conv(layer, graph["pattern"], x)
+        return layer(x, graph["pattern"])
 
 
 class ChannelMeanGATConv(nn.Module):
@@ -70,8 +90,8 @@ class ChannelMeanGATConv(nn.Module):
         self.conv = GATConv(channels, channels, heads=heads, concat=True, bias=bias, dropout=dropout)
         self.residual = nn.Linear(channels, heads * channels)
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        z = F.elu(self.conv(x, edge_index) + self.residual(x))
+    def forward(self, x: Tensor, pattern: AttentionPattern) -> Tensor:
+        z = F.elu(gat_conv(self.conv, pattern, x) + self.residual(x))
         return z.view(x.shape[0], -1, self.heads).mean(dim=-1)
 
     def reset_parameters(self) -> None:
@@ -100,3 +120,6 @@ class ChannelMeanGAT(Coupling):
     @property
     def channels(self) -> int:
         return self.layers[0].conv.out_channels
+
+    def prepare(self, edge_index, num_nodes, **graph) -> GraphArgs:
+        return prepare_pattern(self.layers[0].conv, edge_index, num_nodes)

@@ -18,8 +18,16 @@ from graphcon_ode.sparse import SparseOperator
 def gcn_product(conv: GCNConv, operator: SparseOperator, x: Tensor) -> tuple[Tensor, Tensor]:
     """(S X W + b, X W) with the layer's own W (``lin``) and b (``bias``), S the cached normalised operator."""
     projected = conv.lin(x)
-    out = operator @ projected
+    out = operator(projected)
     return (out if conv.bias is None else out + conv.bias), projected
+
+
+def normalised_adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = None) -> SparseOperator:
+    """S = D̂^{−1/2} Â D̂^{−1/2} (Â = A + I, eq. (5)) as a sparse CSR operator with its transpose cached: its product
+    is several times faster on CPU, forward and backward, than PyG's scatter over an edge list, and it is
+    deterministic (benchmarks/profile_step.py)."""
+    edge_index, edge_weight = gcn_norm(edge_index, edge_weight, num_nodes, add_self_loops=True, dtype=torch.float64)
+    return SparseOperator(edge_index, edge_weight, num_nodes)
 
 
 class ResidualGCNConv(nn.Module):
@@ -75,12 +83,8 @@ class GCN(Coupling):
         super().__init__(_replicate(make, num_steps), step_size)
 
     def prepare(self, edge_index, num_nodes, **graph):
-        """D̂^{−1/2} Â D̂^{−1/2} once per graph, as a sparse CSR operator with its transpose cached: its product is
-        several times faster on CPU, forward and backward, than PyG's scatter over an edge list, and it is
-        deterministic (benchmarks/profile_step.py)."""
-        edge_index, edge_weight = gcn_norm(edge_index, graph.get("edge_weight"), num_nodes, add_self_loops=True,
-                                           dtype=torch.float64)
-        return {"operator": SparseOperator(edge_index, edge_weight, num_nodes)}
+        """S once per graph (:func:`normalised_adjacency`)."""
+        return {"operator": normalised_adjacency(edge_index, num_nodes, graph.get("edge_weight"))}
 
     def forward(self, x: Tensor, graph: GraphArgs, t: Tensor | float = 0.0) -> Tensor:
         layer = self.layer_at(t)

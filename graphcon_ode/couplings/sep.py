@@ -19,6 +19,7 @@ from torch_geometric.nn import GATConv
 from torch_geometric.utils import remove_self_loops
 
 from graphcon_ode.couplings.base import Coupling, GraphArgs, _replicate
+from graphcon_ode.couplings.csr_attention import AttentionPattern, attention_pattern, gat_conv
 from graphcon_ode.sparse import SparseOperator
 
 
@@ -79,7 +80,8 @@ class SepAttentionConv(nn.Module):
 
         a^h_ij = softmax_{j ∈ N(i)} LeakyReLU_{0.2}(s^hᵀ W₂^h X̃_j + d^hᵀ W₂^h X̃_i)
 
-    (PyG's GATConv without self-loops and without bias, heads averaged).
+    (PyG's GATConv without self-loops and without bias, heads averaged), computed on the graph's cached attention
+    pattern (:mod:`graphcon_ode.couplings.csr_attention`).
     """
 
     def __init__(self, channels: int, heads: int = 1, norm: bool = False, bias: bool = True, dropout: float = 0.0):
@@ -91,10 +93,10 @@ class SepAttentionConv(nn.Module):
         self.neighbours = GATConv(channels, channels, heads=heads, concat=False, add_self_loops=False, bias=False,
                                   dropout=dropout)
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+    def forward(self, x: Tensor, pattern: AttentionPattern) -> Tensor:
         if self.norm is not None:
             x = self.norm(x)
-        return self.ego(x) + self.neighbours(x, edge_index)
+        return self.ego(x) + gat_conv(self.neighbours, pattern, x)
 
     def reset_parameters(self) -> None:
         for module in (self.norm, self.ego, self.neighbours):
@@ -125,5 +127,7 @@ class SepAttention(Coupling):
         return self._channels
 
     def prepare(self, edge_index, num_nodes, **graph) -> GraphArgs:
-        return {"edge_index": remove_self_loops(edge_index)[0]}
+        """The in-neighbour attention pattern, self-loops removed (the ego term is W₁'s alone)."""
+        heads = self.layers[0].neighbours.heads
+        return {"pattern": attention_pattern(remove_self_loops(edge_index)[0], num_nodes, heads, self_loops=False)}
 

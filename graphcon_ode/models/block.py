@@ -18,12 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphcon_ode.couplings.base import Coupling
 from graphcon_ode.field import BoundGraphCONField, GraphCONField
 from graphcon_ode.graph_inputs import graph_key
 from graphcon_ode.odeint import BackwardSpec, backward_mode, is_fixed_step, known_methods, odeint
 from graphcon_ode.source_term import SourcedGraphCONField
 from graphcon_ode.validation import dropout_rate
-from solvers import BACKWARD_MODES, METHODS, SolveStats
+from solvers import BACKWARD_MODES, METHODS, ExactReversal, SolveStats
 
 
 class GraphCONBlock(nn.Module):
@@ -79,6 +80,7 @@ class GraphCONBlock(nn.Module):
               **graph: Tensor) -> tuple[Tensor, Tensor]:
         """(X(T), Y(T)) from X⁰ = ``x0``, Y⁰ = ``y0`` (default ``x0``); the solve's counts go to ``last_stats``.
         ``graph``: further graph tensors for the coupling (``edge_attr``)."""
+        check_reversal_device(self.field.coupling, self.backward, x0.device)
         t = torch.tensor([0.0, self.end_time], dtype=x0.dtype, device=x0.device)
         after_step = self._drop_state if self.step_dropout and self.training else None
         (xs, ys), self.last_stats = odeint(
@@ -146,3 +148,13 @@ def check_block(*, step_size: float, method: str, backward: BackwardSpec, step_d
     if step_dropout and method not in METHODS:
         raise ValueError(f"step_dropout: dropout after every step needs a partitioned method "
                          f"({', '.join(sorted(METHODS))}), got method={method!r}")
+
+
+def check_reversal_device(coupling: Coupling, backward: BackwardSpec, device: torch.device) -> None:
+    """Refuse ``backward="exact_reversal"`` before the solve where ``coupling`` is not deterministic on ``device``
+    (:meth:`Coupling.deterministic`): the mode rebuilds every state from a force recomputed bit for bit, and would
+    otherwise find the mismatch only at the end of a whole backward pass."""
+    if isinstance(backward_mode(backward), ExactReversal) and not coupling.deterministic(device):
+        raise ValueError(f"backward: 'exact_reversal' needs a force recomputed bit for bit, but the coupling "
+                         f"{type(coupling).__name__} sums messages with atomic scatter-adds on {device}; use "
+                         f"backward='reversible' or 'checkpoint', or torch.use_deterministic_algorithms(True)")

@@ -39,7 +39,8 @@ def _graphcon(model: type[nn.Module], couplings: Mapping[str, str]) -> dict[str,
 
 
 NODE_COUPLINGS = {"gcn": "gcn", "gat": "gat", "gat-authors": "gat-authors", "tran": "transformer",
-                  "sep": "sep-mean", "gat-sep": "sep-gat", "gin": "gin", "sage": "sage"}
+                  "sep": "sep-mean", "gat-sep": "sep-gat", "gin": "gin", "sage": "sage",
+                  "gcn-tuned": "gcn-tuned"}
 """The part of a node-level GraphCON name after "graphcon-" → its coupling in ``graphcon_ode.couplings``."""
 
 GRAPH_COUPLINGS = {"gcn": "gcn", "gat": "gat", "tran": "transformer", "gin": "gin", "gatedgcn": "gatedgcn",

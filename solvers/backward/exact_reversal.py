@@ -17,10 +17,12 @@ n·2^−R ≤ 2^−28 per step. The buffer grows by log₂(d/n) ≈ log₂(1/|c|
 Δt = 0.05: 0.037 bits) and is moved to a stack of int64 words whenever an entry could overflow.
 
 Nothing is approximated on the way back, provided the force is recomputed bit-identically (deterministic
-kernels: CPU scatter is, CUDA's atomic scatter is not). The rebuilt initial state is compared bit for bit with
-the stored one and a mismatch raises ``RuntimeError``. The gradient is that of the floating-point step at the
-states of this fixed-point solve; the backward pass evaluates the force once per step, since the evaluation
-that restores P also gives the step's vector-Jacobian product.
+kernels: CPU scatter is, CUDA's atomic scatter is not). This mode cannot tell a deterministic force from its
+call, so the code that knows the force refuses the mode before the solve where it is not (a model checks its
+coupling's declaration); here, the rebuilt initial state is compared bit for bit with the stored one and a
+mismatch raises ``RuntimeError`` after the backward pass, the last guard. The gradient is that of the
+floating-point step at the states of this fixed-point solve; the backward pass evaluates the force once per
+step, since the evaluation that restores P also gives the step's vector-Jacobian product.
 """
 
 from __future__ import annotations

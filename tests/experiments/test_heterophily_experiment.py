@@ -1,5 +1,6 @@
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -132,3 +133,14 @@ def test_watch_sees_every_epoch_and_changes_nothing():
     assert [epoch for epoch, _ in seen] == [0, 1, 2, 3] and max(s for _, s in seen) == watched["val"]
     assert {k: v for k, v in watched.items() if "seconds" not in k} == {k: v for k, v in plain.items()
                                                                         if "seconds" not in k}
+
+
+def test_every_committed_search_choice_is_the_default_of_its_set():
+    """The settings a committed `graphcon-ode search` record chose are node-classification's defaults there."""
+    records = sorted((Path(__file__).resolve().parents[2] / "docs" / "results" / "search").glob("*.json"))
+    assert records
+    for path in records:
+        record = json.loads(path.read_text())
+        default = heterophily.SETTINGS[record["dataset"], record["model"]]
+        assert default.key() == record["chosen"]["settings_key"], path.name
+        assert default == heterophily.HeterophilySettings(**record["chosen"]["settings"], source=default.source)

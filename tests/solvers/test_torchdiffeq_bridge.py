@@ -6,6 +6,7 @@ import torchdiffeq
 
 import solvers  # noqa: F401  (registers the methods)
 from graphcon_ode import GCN, GraphCONField, odeint
+from solvers.compat import SOLVERS, FixedGridODESolver
 from tests.graphs import random_graph
 
 
@@ -89,3 +90,33 @@ def test_imex_inverse_undoes_a_step():
         q1, p1 = method.step(f, t, 0.1, q, p)
         q0, p0 = method.inverse(f, t, 0.1, q1, p1)
     assert torch.allclose(q0, q, rtol=0, atol=1e-14) and torch.allclose(p0, p, rtol=0, atol=1e-14)
+
+
+def test_only_linear_interpolation_is_offered():
+    q = torch.ones(2, dtype=torch.float64)
+    with pytest.raises(ValueError) as error:
+        torchdiffeq.odeint(damped_oscillator(), (q, q), torch.tensor([0.0, 0.3], dtype=torch.float64),
+                           method="verlet", options={"step_size": 0.1, "interp": "cubic"})
+    assert str(error.value) == "method='verlet' supports interp='linear' only"
+
+
+def test_a_float32_state_sees_its_own_dtype_for_t_under_a_float64_grid():
+    seen = []
+
+    def f(t, state):
+        seen.append(t.dtype)
+        q, p = state
+        return p, -q
+
+    q = torch.ones(2)
+    qs, _ = torchdiffeq.odeint(f, (q, q), torch.tensor([0.0, 0.3], dtype=torch.float64), method="imex",
+                               options={"step_size": 0.1})
+    assert seen == [torch.float32] * 3
+    assert qs.dtype == torch.float32
+
+
+@pytest.mark.parametrize("name, order", [("imex", 1), ("imex_implicit", 1), ("verlet", 2)])
+def test_each_method_is_a_torchdiffeq_solver_of_its_order(name, order):
+    assert issubclass(SOLVERS[name], FixedGridODESolver)
+    assert SOLVERS[name].order == order
+    assert SOLVERS[name].method_class.name == name
