@@ -1,7 +1,6 @@
 """``torch.compile`` of the GraphCON-GCN node model (imex, backward "backprop"): the sparse product traced as one
 operator without a graph break, the step loop free of host reads, compiled outputs and gradients equal to eager."""
 
-import pytest
 import torch
 
 from graphcon_ode.models import GraphCONNodeModel
