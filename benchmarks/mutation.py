@@ -151,6 +151,17 @@ def statuses(workdir: Path, files: list[str]) -> dict[str, dict[str, str]]:
     }
 
 
+def changed_sources(workdir: Path) -> list[str]:
+    """The package files (``MUTATED_PACKAGES``) that differ between the repository and the copy in ``workdir``, or
+    exist on one side only: the tests copied again on a retest would import them."""
+    def sources(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes()
+                for package in MUTATED_PACKAGES for p in (root / package).rglob("*.py")}
+
+    here, there = sources(ROOT), sources(workdir)
+    return sorted(name for name in here.keys() | there.keys() if here.get(name) != there.get(name))
+
+
 def restore_verdicts(workdir: Path, before: dict[str, dict[str, int | None]], retested: set[str]) -> int:
     """Put back the verdicts mutmut cleared for mutants that were not retested; returns how many.
 
@@ -225,6 +236,10 @@ def main(argv: list[str] | None = None) -> None:
         prepare(workdir, files, tests)
     before: dict[str, dict[str, int | None]] = {}
     if args.retest_survivors:
+        changed = changed_sources(workdir)
+        if changed:
+            parser.error(f"--retest-survivors: the library changed since {workdir} was made ({', '.join(changed[:5])}"
+                         f"{', …' if len(changed) > 5 else ''}); its mutants no longer match: start a new --workdir")
         before = exit_codes(workdir, files)
         names = [n for by_name in statuses(workdir, files).values() for n, s in by_name.items() if s in SURVIVED]
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")

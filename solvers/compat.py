@@ -14,12 +14,18 @@ SUPPORTED = (">=0.2.5", "<0.3")
 _LOWEST, _BELOW = (0, 2, 5), (0, 3, 0)
 
 
-def _version(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
+def _version(text: str) -> tuple[int, int, int]:
+    """(major, minor, micro): the leading digits of the first three parts, 0 where a part has none or is missing
+    ("0.3" is (0, 3, 0), "0.2.dev5" is (0, 2, 0))."""
+    parts = [0, 0, 0]
+    for index, piece in enumerate(text.split(".")[:3]):
+        digits = ""
+        for ch in piece:
+            if not ch.isdigit():
+                break
+            digits += ch
+        parts[index] = int(digits) if digits else 0
+    return parts[0], parts[1], parts[2]
 
 
 def check_version(version: str) -> None:

@@ -11,9 +11,12 @@ from solvers.compat import SUPPORTED, _version, check_version, is_fixed_step
     ("0.2.5.1", (0, 2, 5)),
     ("0.2.x", (0, 2, 0)),
     ("1..2", (1, 0, 2)),
-    ("0.3.0rc1", (0, 3, 1)),
+    ("0.3.0rc1", (0, 3, 0)),
+    ("0.2.dev5", (0, 2, 0)),
+    ("0.3", (0, 3, 0)),
+    ("1", (1, 0, 0)),
 ])
-def test_version_reads_the_digits_of_the_first_three_parts(text, parts):
+def test_version_reads_the_leading_digits_of_the_first_three_parts(text, parts):
     assert _version(text) == parts
 
 
@@ -23,7 +26,7 @@ def test_versions_inside_the_range_pass(version):
     check_version(version)
 
 
-@pytest.mark.parametrize("version", ["0.2.4", "0.3.0", "1.0.0"])
+@pytest.mark.parametrize("version", ["0.2.4", "0.3.0", "0.3", "1.0.0"])
 def test_versions_outside_the_range_say_what_to_install(version):
     message = (f"torchdiffeq {version} is not supported: graphcon-ode registers its methods through torchdiffeq "
                f"internals read from versions >=0.2.5,<0.3; install one with pip install 'torchdiffeq>=0.2.5,<0.3'")
