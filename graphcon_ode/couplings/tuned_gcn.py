@@ -25,7 +25,8 @@ from graphcon_ode.sparse import SparseOperator
 NORMALISATIONS = ("batch", "layer", "none")
 
 
-def _norm(kind: str, channels: int) -> nn.Module:
+def normalisation_layer(kind: str, channels: int) -> nn.Module:
+    """BatchNorm ("batch"), LayerNorm ("layer") or the identity ("none") over ``channels`` (GCN*'s Norm)."""
     if kind == "batch":
         return nn.BatchNorm1d(channels)
     if kind == "layer":
@@ -40,7 +41,7 @@ class TunedGCNConv(nn.Module):
         super().__init__()
         self.lin = nn.Linear(channels, channels)
         self.residual = nn.Linear(channels, channels) if residual else None
-        self.norm = _norm(normalisation, channels)
+        self.norm = normalisation_layer(normalisation, channels)
 
     def forward(self, x: Tensor, operator: SparseOperator) -> Tensor:
         out = operator(x @ self.lin.weight.T) + self.lin.bias

@@ -27,10 +27,10 @@ from torch_geometric.nn import GATConv, SAGEConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_self_loops, remove_self_loops
 
+from graphcon_ode.couplings.tuned_gcn import NORMALISATIONS, normalisation_layer
 from graphcon_ode.sparse import SparseOperator
 
 CONVS = ("gcn", "sage", "gat")
-NORMALISATIONS = ("batch", "layer", "none")
 
 
 class GCNLayer(nn.Module):
@@ -62,14 +62,6 @@ def _conv(kind: str, in_channels: int, out_channels: int, heads: int) -> nn.Modu
     if kind == "sage":
         return SAGEConv(in_channels, out_channels)
     return GATConv(in_channels, out_channels // heads, heads=heads, add_self_loops=False, bias=False)
-
-
-def _norm(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm1d(channels)
-    if kind == "layer":
-        return nn.LayerNorm(channels)
-    return nn.Identity()
 
 
 class TunedGNN(nn.Module):
@@ -104,7 +96,7 @@ class TunedGNN(nn.Module):
         widths = [hidden_channels if input_linear else in_channels] + [hidden_channels] * num_layers
         self.convs = nn.ModuleList(_conv(conv, a, b, heads) for a, b in zip(widths, widths[1:]))
         self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:])) if residual else None
-        self.norms = nn.ModuleList(_norm(normalisation, hidden_channels) for _ in range(num_layers))
+        self.norms = nn.ModuleList(normalisation_layer(normalisation, hidden_channels) for _ in range(num_layers))
         self.dropout = nn.Dropout(dropout)
         self.activation = nn.ReLU()
         self.head = nn.Linear(hidden_channels, out_channels)
