@@ -130,23 +130,26 @@ def advance(
         state = method.start()
     check = FiniteCheck()
     watch = q.numel() > 0 and not torch.compiler.is_compiling()
+    stepped_p = None
     for k in range(first, last):
         dt = grid.dt(k)
         q_next, p_next = q, p
         if dt != 0:
             q_next, p_next = method.step(system, grid.times[k], dt, q, p, state)
             # One reduction a step: a non-finite p reaches q in the same step (q⁺ = q + Δt p⁺) or, for any
-            # method, in the next (the force is evaluated at q); p itself is checked once, after the last step.
+            # method, in the next (the force is evaluated at q); p itself is checked once, after the last step of
+            # non-zero length (a rounded grid may end on one of length 0).
             if watch:
                 check.add(q_next)
-                if k == last - 1:
-                    check.add(p_next)
+                stepped_p = p_next
             if after_step is not None:
                 q_next, p_next = after_step(q_next, p_next)
         for j, slope in grid.plan[k]:
             qs[j] = interpolate(q, q_next, slope)
             ps[j] = interpolate(p, p_next, slope)
         q, p = q_next, p_next
+    if stepped_p is not None:
+        check.add(stepped_p)
     check_finite(method, system, grid, first, last, check)
     return q, p
 

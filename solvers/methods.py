@@ -23,10 +23,17 @@ STEP_LIMIT = Option("max_steps", int, "an integer number of steps >= 1", lambda 
 
 
 def _half_step_decay(alpha: float | Tensor, dt: float) -> float | Tensor:
-    """e^{−αΔt/2}, as a tensor with its graph when α is a trained 0-dim tensor."""
+    """e^{−αΔt/2}, as a tensor with its graph when α is a trained 0-dim tensor (never shortcut as 1: its gradient
+    dc/dα = −(Δt/2)c stays, however small αΔt is)."""
     if isinstance(alpha, Tensor):
         return torch.exp(-0.5 * dt * alpha)
     return math.exp(-0.5 * alpha * dt)
+
+
+def _is_one(c: float | Tensor) -> bool:
+    """Whether the decay factor ``c`` is the float 1 (α = 0): multiplying by it can be left out. A tensor ``c`` is
+    never left out, since it carries the gradient of a trained α."""
+    return not isinstance(c, Tensor) and c == 1.0
 
 
 class PartitionedMethod:
@@ -225,20 +232,22 @@ class Verlet(PartitionedMethod):
 
     def step(self, system, t, dt, q, p, state=None):
         c = _half_step_decay(system.alpha, dt)
+        undamped = _is_one(c)
         force = self._conservative_force(system, t, dt, q, state)
-        p_half = p.add(force, alpha=0.5 * dt) if c == 1.0 else p.mul(c).add_(force, alpha=0.5 * dt)
+        p_half = p.add(force, alpha=0.5 * dt) if undamped else p.mul(c).add_(force, alpha=0.5 * dt)
         q_next = q.add(p_half, alpha=dt)
         p_next = p_half.add(self._conservative_force(system, t + dt, dt, q_next, state), alpha=0.5 * dt)
-        return q_next, p_next if c == 1.0 else p_next.mul_(c)
+        return q_next, p_next if undamped else p_next.mul_(c)
 
     def inverse(self, system, t, dt, q, p, state=None):
         """The step backwards: p½ = p⁺/c − (Δt/2) f(t + Δt, q⁺), q = q⁺ − Δt p½, p = (p½ − (Δt/2) f(t, q)) / c."""
         c = _half_step_decay(system.alpha, dt)
+        undamped = _is_one(c)
         force = self._conservative_force(system, t + dt, dt, q, state)
-        p_half = p.sub(force, alpha=0.5 * dt) if c == 1.0 else p.div(c).sub_(force, alpha=0.5 * dt)
+        p_half = p.sub(force, alpha=0.5 * dt) if undamped else p.div(c).sub_(force, alpha=0.5 * dt)
         q_prev = q.sub(p_half, alpha=dt)
         p_prev = p_half.sub(self._conservative_force(system, t, dt, q_prev, state), alpha=0.5 * dt)
-        return q_prev, p_prev if c == 1.0 else p_prev.div_(c)
+        return q_prev, p_prev if undamped else p_prev.div_(c)
 
 
 class KeptForce:

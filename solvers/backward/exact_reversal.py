@@ -239,6 +239,5 @@ class ExactReversal(BackwardMode):
         if not limit < scheme.limit:
             raise ValueError(f"y0: entries up to {limit:g} do not fit the fixed-point range ±{scheme.limit:g} of "
                              f"fraction_bits={bits}")
-        stats.steps = grid.steps
         return StateRebuildingSolve.apply(ExactReversalSolve(scheme, stats), problem.q0, problem.p0,
                                           *problem.parameters())

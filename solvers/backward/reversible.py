@@ -108,7 +108,7 @@ def choose_spacing(method: PartitionedMethod, system: CountedFunction, grid: Ste
             f"{spacing.bound:.3g} in {q0.dtype} (estimated reconstruction error {estimated:.3g}, tolerance "
             f"{tolerance:.3g}); blocks that fail the check are recomputed from their anchors, which costs one more "
             f"forward solve of the block and memory of its {every} states. adjoint='checkpoint' avoids the inverse.",
-            RuntimeWarning, stacklevel=4,
+            RuntimeWarning, stacklevel=5,
         )
     return spacing
 
@@ -316,7 +316,6 @@ class Reversible(BackwardMode):
         method = get_method(problem.method)
         grid = StepGrid(problem.t, problem.step_size, problem.q0, problem.max_steps)
         spacing = choose_spacing(method, system, grid, problem.q0, self.config)
-        stats.steps = grid.steps
         stats.extra.update(anchor_every=spacing.every, amplification_bound=spacing.bound,
                            force_lipschitz=spacing.lipschitz)
         reversal = BlockReversal(method, system, grid, spacing, stats)
