@@ -25,6 +25,22 @@ def _csr(indices: Tensor, values: Tensor, size: int) -> Tensor:
         return coo.to_sparse_csr()
 
 
+INT32_LIMIT = 2**31 - 1
+"""The largest index an int32 holds: an operator with fewer nonzeros and nodes stores its indices as int32."""
+
+
+def _narrowed(matrix: Tensor) -> Tensor:
+    """The CSR ``matrix`` with int32 row offsets and column indices when its nonzeros fit, else itself: the CPU
+    product converts int64 indices to int32 at every call (two copies of the column indices a step), and int32
+    halves the indices' memory."""
+    if matrix.crow_indices().dtype == torch.int32 or matrix.values().numel() > INT32_LIMIT:
+        return matrix
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(matrix.crow_indices().int(), matrix.col_indices().int(), matrix.values(),
+                                       matrix.shape, check_invariants=False)
+
+
 def _parts(matrix: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """The CSR parts, sharing the matrix's storage; ``values()`` is detached from its view of the sparse tensor,
     which ``torch.compile`` could not take as a graph input."""
@@ -68,7 +84,8 @@ class SparseOperator:
         num_nodes: the size of S.
 
     Attributes:
-        matrix, transpose: S and Sᵀ as sparse CSR tensors.
+        matrix, transpose: S and Sᵀ as sparse CSR tensors, with int32 indices where they fit; for a symmetric S
+            (an undirected graph) both are the same tensor, stored once.
         parts: their dense parts (views of the same storage), what the product reads.
     """
 
@@ -76,12 +93,17 @@ class SparseOperator:
         self._hold(_csr(edge_index.flip(0), edge_weight, num_nodes), _csr(edge_index, edge_weight, num_nodes))
 
     def _hold(self, matrix: Tensor, transpose: Tensor) -> None:
+        matrix, transpose = _narrowed(matrix), (None if transpose is matrix else _narrowed(transpose))
+        # a symmetric S (an undirected graph's D̂^{−1/2} Â D̂^{−1/2}) is kept once
+        if transpose is None or _same(matrix, transpose):
+            transpose = matrix
         self.matrix, self.transpose = matrix, transpose
         self.parts = (*_parts(matrix), *_parts(transpose))
 
     def to(self, device: torch.device | None = None, dtype: torch.dtype | None = None) -> SparseOperator:
         moved = object.__new__(SparseOperator)
-        moved._hold(self.matrix.to(device=device, dtype=dtype), self.transpose.to(device=device, dtype=dtype))
+        matrix = self.matrix.to(device=device, dtype=dtype)
+        moved._hold(matrix, matrix if self.transpose is self.matrix else self.transpose.to(device=device, dtype=dtype))
         return moved
 
     def __call__(self, h: Tensor) -> Tensor:
@@ -91,3 +113,11 @@ class SparseOperator:
 
     def __matmul__(self, h: Tensor) -> Tensor:
         return self(h)
+
+
+def _same(a: Tensor, b: Tensor) -> bool:
+    """Whether two CSR matrices hold the same pattern and values."""
+    if a.shape != b.shape or a.values().shape != b.values().shape:
+        return False
+    return (torch.equal(a.crow_indices(), b.crow_indices()) and torch.equal(a.col_indices(), b.col_indices())
+            and torch.equal(a.values(), b.values()))

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from .grid import MAX_STEPS
+from .imex_update import imex_update
 from .options import Option
 from .system import PartitionedSystem, SplitSystem, as_number, is_split, scaled_sub
 
@@ -112,7 +113,9 @@ class Imex(PartitionedMethod):
         q⁺ = q + Δt · p⁺
 
     With a = σ(F_θ(X, t)) − γX − αY this is exactly one GraphCON layer: Y^n from the force at (t_{n−1}, X^{n−1}),
-    then X^n from the new Y^n.
+    then X^n from the new Y^n. On a split system (force, α, γ) the update after the force is one autograd node,
+    p⁺ = (1 − αΔt) p + Δt (g(t, q) − γq), q⁺ = q + Δt p⁺ (:func:`solvers.imex_update.imex_update`); on any other
+    system it is written with the acceleration.
     """
 
     name = "imex"
@@ -121,6 +124,8 @@ class Imex(PartitionedMethod):
     invertible = True
 
     def step(self, system, t, dt, q, p, state=None):
+        if is_split(system):
+            return imex_update(system.force(t, q), q, p, dt, system.alpha, system.gamma)
         p_next = p.add(system.acceleration(t, q, p), alpha=dt)
         return q.add(p_next, alpha=dt), p_next
 
@@ -132,8 +137,10 @@ class Imex(PartitionedMethod):
     def inverse(self, system, t, dt, q, p, state=None):
         """q = q⁺ − Δt p⁺, then p = (p⁺ − Δt(g(t, q) − γq)) / (1 − αΔt); needs the split protocol, αΔt ≠ 1."""
         q_prev = q.sub(p, alpha=dt)
-        drive = scaled_sub(system.force(t, q_prev), q_prev, system.gamma)
-        return q_prev, p.sub(drive, alpha=dt).div(1.0 - system.alpha * dt)
+        force, alpha, gamma = system.force(t, q_prev), system.alpha, system.gamma
+        if isinstance(alpha, Tensor) or isinstance(gamma, Tensor):
+            return q_prev, p.sub(scaled_sub(force, q_prev, gamma), alpha=dt).div(1.0 - alpha * dt)
+        return q_prev, p.sub(force, alpha=dt).add_(q_prev, alpha=gamma * dt).div_(1.0 - alpha * dt)
 
 
 class ImexImplicit(PartitionedMethod):

@@ -18,8 +18,8 @@ from graphcon_ode.sparse import SparseOperator
 def gcn_product(conv: GCNConv, operator: SparseOperator, x: Tensor) -> tuple[Tensor, Tensor]:
     """(S X W + b, X W) with the layer's own W (``lin``) and b (``bias``), S the cached normalised operator."""
     projected = conv.lin(x)
-    out = operator(projected)
-    return (out if conv.bias is None else out + conv.bias), projected
+    out = operator(projected)  # a new tensor that no backward reads: the bias goes in place
+    return (out if conv.bias is None else out.add_(conv.bias)), projected
 
 
 def normalised_adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = None) -> SparseOperator:
