@@ -28,14 +28,26 @@ ANGLES = 8
 
 def force_lipschitz(system: SplitSystem, t: Tensor, q: Tensor, iterations: int = 4) -> float:
     """Estimate ‖∂g/∂q‖₂ at (t, q) by power iteration on JᵀJ (Jv by a finite difference, Jᵀu by autograd)."""
+    return power_iteration(system, t, q, iterations)[0]
+
+
+def power_iteration(system: SplitSystem, t: Tensor, q: Tensor, iterations: int = 4,
+                    start: Tensor | None = None) -> tuple[float, Tensor, Tensor]:
+    """(estimate of ‖∂g/∂q‖₂, the last iterate v, g(t, q)): ``iterations`` steps v ← JᵀJ v / ‖v‖ from ``start``
+    (default a seeded random vector), the estimate √‖JᵀJ v‖ after the last. Each step costs one evaluation of
+    the force and one backward pass; g itself one more. A ``start`` from an earlier estimate of a nearby force
+    (the same field a training step before) is a warm start, as in spectral normalisation."""
     q = q.detach()
-    generator = torch.Generator(device=q.device).manual_seed(0)
-    v = torch.randn(q.shape, generator=generator, dtype=q.dtype, device=q.device)
+    if start is None:
+        generator = torch.Generator(device=q.device).manual_seed(0)
+        v = torch.randn(q.shape, generator=generator, dtype=q.dtype, device=q.device)
+    else:
+        v = start
     with torch.enable_grad():
         x = q.clone().requires_grad_(True)
         g = system.force(t, x)
     if not g.requires_grad:
-        return 0.0
+        return 0.0, v, g
     h = math.sqrt(torch.finfo(q.dtype).eps) * max(1.0, float(q.norm()))
     estimate = 0.0
     for _ in range(iterations):
@@ -47,7 +59,7 @@ def force_lipschitz(system: SplitSystem, t: Tensor, q: Tensor, iterations: int =
         if estimate == 0.0:
             break
         v = jtjv
-    return estimate
+    return estimate, v, g.detach()
 
 
 class _LinearMode:

@@ -351,7 +351,7 @@ def test_a_zero_length_last_step_is_neither_undone_nor_replayed():
     (qs, ps), stats = odeint(system, (q0, p0), torch.tensor([0.0, 2.1], dtype=torch.float64),
                              options={"step_size": 0.15}, backward="reversible", return_stats=True)
     loss_of(qs, ps).backward()
-    assert stats.nfe_forward == 14 + 10, "14 steps and 2 × 5 evaluations of the Lipschitz estimate"
+    assert stats.nfe_forward == 14 + 1 + 2 * 5, "14 steps, 1 to see the force change with t, 2 × 5 for the estimate"
     assert stats.nfe_backward == 14
     q_ref, p_ref = Q0.clone().requires_grad_(), P0.clone().requires_grad_()
     states = eq4(system, q_ref, p_ref, 0.15, 14)
@@ -380,16 +380,37 @@ def test_parameters_the_force_does_not_read_get_no_gradient():
 
 @pytest.mark.parametrize("every", [None, 5])
 def test_verlet_reuses_the_force_at_the_end_of_a_step_across_anchors(every):
-    """N + 1 evaluations for N = 20 steps whatever the blocks, plus 2 × 5 for the Lipschitz estimate."""
+    """N + 1 evaluations for N = 20 steps whatever the blocks, plus 1 + 2 × 5 for the Lipschitz estimate."""
     options = {} if every is None else {"anchor_every": every}
     system = DrivenOscillator(alpha=0.5)
     gq, gp, stats = reversible_gradients(system, [0.0, 1.0, 2.0], 0.1, method="verlet", **options)
-    assert stats.nfe_forward == 21 + 10
+    assert stats.nfe_forward == 21 + 11
     q0, p0 = Q0.clone().requires_grad_(), P0.clone().requires_grad_()
     (qs, ps) = odeint(system, (q0, p0), torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64), method="verlet",
                       options={"step_size": 0.1})
     loss_of(qs, ps).backward()
     assert torch.allclose(gq, q0.grad, rtol=1e-12, atol=0) and torch.allclose(gp, p0.grad, rtol=1e-12, atol=0)
+
+
+def test_a_force_constant_in_time_is_estimated_once_and_then_from_a_warm_start():
+    """g = −κq does not change with t: one power iteration (g and 4 steps) and 1 evaluation to see it; the next
+    solve of the same system starts from the last vector and takes one step."""
+    system = DrivenOscillator(alpha=0.5, amplitude=0.0)
+    t = torch.tensor([0.0, 2.0], dtype=torch.float64)
+    counts, grads = [], []
+    for _ in range(2):
+        q0, p0 = Q0.clone().requires_grad_(), P0.clone().requires_grad_()
+        (qs, ps), stats = odeint(system, (q0, p0), t, options={"step_size": 0.1}, backward="reversible",
+                                 return_stats=True)
+        loss_of(qs, ps).backward()
+        counts.append(stats.nfe_forward - stats.steps)
+        grads.append(q0.grad)
+        assert stats.extra["force_lipschitz"] == pytest.approx(system.kappa, rel=1e-6)
+    assert counts == [1 + 4 + 1, 1 + 1 + 1]
+    q_ref, p_ref = Q0.clone().requires_grad_(), P0.clone().requires_grad_()
+    loss_of(*odeint(system, (q_ref, p_ref), t, options={"step_size": 0.1})).backward()
+    for got in grads:
+        assert torch.allclose(got, q_ref.grad, rtol=1e-12, atol=0)
 
 
 def test_verlet_recomputes_a_block_with_its_kept_forces():
@@ -453,3 +474,14 @@ def test_a_block_the_estimate_did_not_foresee_failing_is_warned_about_once(halvi
         str(record[0].message),
     )
     assert torch.equal(q0.grad, torch.full((2,), 0.125, dtype=torch.float64))
+
+
+def test_a_warm_start_of_another_shape_is_not_used():
+    system = DrivenOscillator(alpha=0.5, amplitude=0.0)
+    t = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    counts = []
+    for q0 in (Q0.clone(), torch.ones(3, 2, dtype=torch.float64), torch.ones(3, 2, dtype=torch.float64)):
+        _, stats = odeint(system, (q0, torch.zeros_like(q0)), t, options={"step_size": 0.1}, backward="reversible",
+                          return_stats=True)
+        counts.append(stats.nfe_forward - stats.steps)
+    assert counts == [6, 6, 3]
