@@ -24,8 +24,19 @@ MAX_STEPS = 10**7
 
 
 def step_count(t: Tensor, step_size: float) -> int:
-    """⌈(T − t₀)/Δt⌉: the steps of the grid of ``t`` with steps of ``step_size`` (its last may have length 0)."""
-    return math.ceil(abs(float(t[-1]) - float(t[0])) / step_size + 1) - 1
+    """⌈(T − t₀)/Δt⌉: the steps of the grid of ``t`` with steps of ``step_size`` (its last may have length 0).
+
+    The quotient is taken in the dtype of ``t``, as torchdiffeq takes it: float32 t = [0, 0.05] with Δt = 0.05 is
+    one step (in float64 the quotient is 1 + 1.5·10⁻⁸, since float32(0.05) = 0.05 + 7.5·10⁻¹⁰, and would add a
+    second step of 7.5·10⁻¹⁰ costing a whole evaluation). Where the dtype cannot count that far exactly (more than
+    2^mantissa steps: 1.7·10⁷ in float32) the quotient is taken in float64."""
+    span = abs(float(t[-1]) - float(t[0]))
+    exact = math.ceil(span / step_size + 1) - 1
+    digits = round(-math.log2(torch.finfo(t.dtype).eps)) + 1
+    if exact >= 2**digits or t.dtype == torch.float64:
+        return exact
+    quotient = (t[-1] - t[0]).abs() / torch.tensor(step_size, dtype=t.dtype, device=t.device)
+    return int(torch.ceil(quotient + 1)) - 1
 
 
 def fixed_grid(t: Tensor, step_size: float | None, max_steps: int | None = MAX_STEPS) -> list[float]:

@@ -5,7 +5,7 @@ import torch
 
 from graphcon_ode import odeint
 from solvers import integrate
-from solvers.grid import MAX_STEPS, fixed_grid, output_plan
+from solvers.grid import MAX_STEPS, fixed_grid, output_plan, step_count
 from solvers.methods import Imex
 from tests.solvers.oscillators import DrivenOscillator
 
@@ -57,3 +57,33 @@ def test_the_limit_is_an_option_of_the_solve():
     qs, _ = odeint(DrivenOscillator(alpha=0.5), (q0, p0), t, method="imex", options={"step_size": 0.01,
                                                                                       "max_steps": 100})
     assert qs.shape == (2, 2)
+
+
+@pytest.mark.parametrize("end, dt", [(0.05, 0.05), (0.3, 0.1), (2.1, 0.15), (4.0, 0.125), (1.1, 0.1)])
+def test_float32_times_count_steps_as_torchdiffeq_does(end, dt):
+    """The quotient (T − t₀)/Δt in the times' own dtype: float32(0.05)/0.05 is 1, not 1 + 1.5e-8 (a sliver step)."""
+    import torchdiffeq
+
+    t = torch.tensor([0.0, end])
+    steps = step_count(t, dt)
+    calls = []
+
+    def f(time, y):
+        calls.append(float(time))
+        return -y
+
+    torchdiffeq.odeint(f, torch.ones(1), t, method="euler", options={"step_size": dt})
+    assert steps == len(calls)
+    q0 = torch.ones(3)
+    (qs, _), stats = odeint_partitioned(q0, t, dt)
+    assert stats.steps == steps and stats.nfe_forward == steps
+
+
+def odeint_partitioned(q0, t, dt):
+    from graphcon_ode import odeint
+
+    def field(time, state):
+        return state[1], -state[0]
+
+    return odeint(field, (q0, torch.zeros_like(q0)), t, method="imex", options={"step_size": dt},
+                  return_stats=True)
