@@ -244,9 +244,19 @@ def check(args: argparse.Namespace) -> None:
     check_arguments(args)
 
 
+ADJOINT_NOTE = (
+    "graphcon-ode train: --backward adjoint is torchdiffeq's continuous adjoint: the gradient of the ODE, not of the "
+    "N steps trained, at about 11x backprop's time (5e4 nodes, N = 32: docs/results/performance.md, 'Backward "
+    "modes'); for low memory with the exact gradient of eq. (4) use --backward reversible or checkpoint"
+)
+"""What ``train`` prints (standard error) when asked for the continuous adjoint."""
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
     """Train as the arguments say; returns the final metrics (on rank 0; other ranks get the same dict)."""
     check_arguments(args)
+    if args.backward == "adjoint" and os.environ.get("RANK", "0") == "0":
+        print(ADJOINT_NOTE, file=sys.stderr)
     torch.set_num_threads(args.threads)
     context, started = setup(args)
     try:

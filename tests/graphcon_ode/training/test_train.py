@@ -186,3 +186,11 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     train.train(arguments(*GRAPH, *MODEL, "--epochs", "1", "--out", str(tmp_path)))
     with pytest.raises(ValueError, match="resume.*hidden"):
         train.train(arguments(*GRAPH, *MODEL, "--hidden", "4", "--epochs", "2", "--out", str(tmp_path), "--resume"))
+
+
+@pytest.mark.parametrize("mode", ["adjoint", "reversible"])
+def test_train_steers_away_from_the_continuous_adjoint(tmp_path, capsys, mode):
+    train.train(arguments(*GRAPH, *MODEL, "--epochs", "1", "--backward", mode, "--out", str(tmp_path)))
+    said = capsys.readouterr().err
+    assert (train.ADJOINT_NOTE in said) == (mode == "adjoint")
+    assert "--backward reversible or checkpoint" in train.ADJOINT_NOTE
