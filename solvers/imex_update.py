@@ -30,13 +30,16 @@ def _scaled(x: Tensor, scale: float | Tensor) -> Tensor:
 class _ImexUpdate(torch.autograd.Function):
     @staticmethod
     def forward(ctx, force: Tensor, q: Tensor, p: Tensor, dt: float, alpha: float | Tensor,
-                gamma: float | Tensor) -> tuple[Tensor, Tensor]:
+                gamma: float | Tensor, values: bool = True) -> tuple[Tensor, Tensor]:
         decay = 1 - alpha * dt
-        if isinstance(alpha, Tensor) or isinstance(gamma, Tensor):
+        if not values:
+            q_next, p_next = torch.empty_like(q), torch.empty_like(p)
+        elif isinstance(alpha, Tensor) or isinstance(gamma, Tensor):
             p_next = p * decay + (force - gamma * q) * dt
         else:
             p_next = p.mul(decay).add_(force, alpha=dt).sub_(q, alpha=gamma * dt)
-        q_next = q.add(p_next, alpha=dt)
+        if values:
+            q_next = q.add(p_next, alpha=dt)
         ctx.dt, ctx.alpha, ctx.gamma = dt, alpha, gamma
         ctx.set_materialize_grads(False)  # an output nothing reads gets None in backward, not a tensor of zeros
         tensors = [alpha if isinstance(alpha, Tensor) else None, gamma if isinstance(gamma, Tensor) else None]
@@ -53,7 +56,7 @@ class _ImexUpdate(torch.autograd.Function):
         gamma = ctx.gamma if gamma is None else gamma
         needs = ctx.needs_input_grad
         if grad_q is None and grad_p is None:
-            return None, None, None, None, None, None
+            return None, None, None, None, None, None, None
         if grad_p is None:
             # r = Δt ḡ_q: ḡ = Δt² ḡ_q and q̄ = (1 − γΔt²) ḡ_q straight from ḡ_q, one pass each.
             r = grad_q.mul(dt) if needs[2] or needs[4] or needs[5] else None
@@ -77,16 +80,18 @@ class _ImexUpdate(torch.autograd.Function):
             decay = 1 - alpha * dt
             in_place = not torch.is_grad_enabled() and not isinstance(decay, Tensor)
             grad_p_prev = r.mul_(decay) if in_place else r * decay
-        return grad_force, grad_q_prev, grad_p_prev, None, grad_alpha, grad_gamma
+        return grad_force, grad_q_prev, grad_p_prev, None, grad_alpha, grad_gamma, None
 
 
 def imex_update(force: Tensor, q: Tensor, p: Tensor, dt: float, alpha: float | Tensor,
-                gamma: float | Tensor) -> tuple[Tensor, Tensor]:
+                gamma: float | Tensor, *, values: bool = True) -> tuple[Tensor, Tensor]:
     """(q⁺, p⁺) of eq. (4) from the force g(t, q): p⁺ = (1 − αΔt) p + Δt (g − γq), q⁺ = q + Δt p⁺.
 
     ``dt`` is a float (signed); ``alpha`` and ``gamma`` are floats or 0-dim tensors (trained coefficients, whose
-    gradients flow). ``q`` and ``p`` are not changed; both results are new tensors.
+    gradients flow). ``q`` and ``p`` are not changed; both results are new tensors. With ``values=False`` the
+    results hold no values (uninitialised memory), only their place in the autograd graph: for a step replayed
+    to take its vector-Jacobian product, whose outputs nobody reads (:meth:`solvers.methods.Imex.replay`).
     """
     if p is q:  # (a solve may start at Y⁰ = X⁰); torch.compile traces a Function only on distinct input tensors
         p = p.view_as(p)
-    return _ImexUpdate.apply(force, q, p, dt, alpha, gamma)
+    return _ImexUpdate.apply(force, q, p, dt, alpha, gamma, values)

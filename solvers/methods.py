@@ -93,6 +93,12 @@ class PartitionedMethod:
         """(q, p) at t from (q, p) at t + Δt, for invertible methods; ``t`` is the start of the step."""
         raise NotImplementedError(f"method {self.name!r} is not invertible")
 
+    def replay(self, system: PartitionedSystem, t: Tensor, dt: float, q: Tensor, p: Tensor,
+               state: Any = None) -> tuple[Tensor, Tensor]:
+        """The step again, for its vector-Jacobian product only: outputs whose graph is that of :meth:`step`,
+        whose values nobody reads (they may be left uncomputed). By default the step itself."""
+        return self.step(system, t, dt, q, p, state)
+
     def stability(self, system: object, dt: float) -> str:
         """Where the method is stable, in words with the numbers of ``system`` and ``dt`` (for error messages)."""
         return "no stability bound is known for this method"
@@ -128,6 +134,12 @@ class Imex(PartitionedMethod):
             return imex_update(system.force(t, q), q, p, dt, system.alpha, system.gamma)
         p_next = p.add(system.acceleration(t, q, p), alpha=dt)
         return q.add(p_next, alpha=dt), p_next
+
+    def replay(self, system, t, dt, q, p, state=None):
+        """On a split system the update's graph without its values (its backward does not read them)."""
+        if is_split(system):
+            return imex_update(system.force(t, q), q, p, dt, system.alpha, system.gamma, values=False)
+        return self.step(system, t, dt, q, p, state)
 
     def stability(self, system, dt):
         """On q'' = −ω²q − αq' the step matrix has determinant 1 − αΔt and trace 2 − αΔt − Δt²ω²: stable for

@@ -35,6 +35,7 @@ import torch
 from torch import Tensor
 
 from ..grid import interpolate
+from ..imex_update import imex_update
 from ..integrate import StepGrid
 from ..methods import Imex
 from ..options import Option
@@ -199,9 +200,7 @@ class ExactReversalSolve:
                     p = buffer.divide(k, (p - scheme.drive(k, x.detach(), force.detach())) * (1 if n > 0 else -1),
                                       abs(n), d)
                     y = scheme.to_float(p).requires_grad_(True)
-                    accel = force - x * system.gamma - y * system.alpha
-                    p_next = y + dt * accel
-                    q_next = x + dt * p_next
+                    q_next, p_next = imex_update(force, x, y, dt, system.alpha, system.gamma, values=False)
                     aq, ap, *step_grads = torch.autograd.grad(
                         (q_next, p_next), (x, y, *params), (aq, ap), allow_unused=True
                     )

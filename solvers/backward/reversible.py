@@ -273,8 +273,8 @@ class BlockReversal:
             if self.grid.dt(k) != 0:
                 with torch.enable_grad():
                     qv, pv = self.reuse.leaf(q), p.detach().requires_grad_(True)
-                    q_next, p_next = self.method.step(self.reuse, self.grid.times[k], self.grid.dt(k), qv, pv,
-                                                      self.state)
+                    q_next, p_next = self.method.replay(self.reuse, self.grid.times[k], self.grid.dt(k), qv, pv,
+                                                        self.state)
                     aq, ap, *step_grads = torch.autograd.grad(
                         (q_next, p_next), (qv, pv, *params), (aq, ap), allow_unused=True
                     )

@@ -90,3 +90,29 @@ def test_the_same_tensor_as_position_and_velocity():
     for a, b, g, h in zip(got, want, grads, (force.grad, q.grad)):
         torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-14)
         torch.testing.assert_close(g, h, rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("learned", [False, True])
+def test_without_values_the_graph_gives_the_same_gradients(learned):
+    force, q, p = inputs(6)
+    alpha = torch.tensor(0.6, dtype=torch.float64, requires_grad=True) if learned else 0.6
+    leaves = [force, q, p] + ([alpha] if learned else [])
+    adjoint = inputs(7)[:2]
+    want = torch.autograd.grad(imex_update(force, q, p, 0.3, alpha, 1.1), leaves, adjoint)
+    got = torch.autograd.grad(imex_update(force, q, p, 0.3, alpha, 1.1, values=False), leaves, adjoint)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_imex_replay_has_the_step_graph():
+    from solvers.methods import Imex
+    from tests.solvers.oscillators import DrivenOscillator
+
+    system = DrivenOscillator(alpha=0.4)
+    _, q, p = inputs(8)
+    adjoint = inputs(9)[:2]
+    t = torch.tensor(0.2, dtype=torch.float64)
+    want = torch.autograd.grad(Imex().step(system, t, 0.1, q, p), (q, p), adjoint)
+    got = torch.autograd.grad(Imex().replay(system, t, 0.1, q, p), (q, p), adjoint)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
