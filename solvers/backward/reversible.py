@@ -86,14 +86,16 @@ def estimated_lipschitz(system: CountedFunction, grid: StepGrid, q0: Tensor) -> 
     :data:`WARM_ITERATIONS` steps instead of four: the estimate of a field that does not depend on time then
     costs three evaluations of the force and one backward pass, against ten and eight for two cold estimates.
     A low estimate cannot make a gradient wrong, only a block's reconstruction fail its check and be recomputed.
+    The vector is kept in bfloat16 (half a float32 state) while the field lives.
     """
     owner = getattr(system, "func", system)
     try:
-        start = _last_vectors.get(owner)
+        kept = _last_vectors.get(owner)
     except TypeError:  # an object that cannot be weakly referenced keeps no warm start
-        owner, start = None, None
-    if start is not None and (start.shape != q0.shape or start.dtype != q0.dtype or start.device != q0.device):
-        start = None
+        owner, kept = None, None
+    start = None
+    if kept is not None and kept.shape == q0.shape and kept.device == q0.device:
+        start = kept.to(q0.dtype)
     iterations = 4 if start is None else WARM_ITERATIONS
     lipschitz, vector, g0 = power_iteration(system, grid.times[0], q0, iterations, start)
     last = max(0, grid.steps - 1)
@@ -102,8 +104,8 @@ def estimated_lipschitz(system: CountedFunction, grid: StepGrid, q0: Tensor) -> 
             moved = not torch.equal(system.force(grid.times[last], q0.detach()), g0)
         if moved:
             lipschitz = max(lipschitz, power_iteration(system, grid.times[last], q0, iterations, start)[0])
-    if owner is not None:
-        _last_vectors[owner] = vector.detach()
+    if owner is not None:  # a direction only: kept in bfloat16, a quarter of a float64 state
+        _last_vectors[owner] = vector.detach().to(torch.bfloat16)
     return lipschitz
 
 
